@@ -1,0 +1,69 @@
+# activityui: the two commands of the README are `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/activityui
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help demo test test-sqlite test-postgres lint install browser clean
+
+help:
+	@echo "make demo   - install, migrate and seed a SQLite database, serve http://127.0.0.1:8000/"
+	@echo "make test   - ruff, then every test on SQLite and on PostgreSQL"
+
+# A Python >= 3.12: on the PATH first, then under pyenv.
+$(PY):
+	@py=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV) with $$py"; \
+	"$$py" -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade "pip>=25.1"
+	$(PY) -m pip install -q --disable-pip-version-check -e . --group dev
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py seed_demo --if-empty
+	@echo
+	@echo "  Teamboard demo: http://127.0.0.1:8000/"
+	@echo "  Sign in as alice, bob (team Apollo), carol (team Zephyr) or staff; password: demo"
+	@echo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test-sqlite: $(STAMP) browser
+	env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
+
+test-postgres: $(STAMP) browser
+	@url="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
+	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
+
+test: $(STAMP) browser lint
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ] || $(PY) scripts/pg_ready.py; then \
+	  $(MAKE) --no-print-directory test-postgres; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+	  echo "PostgreSQL is required (REQUIRE_POSTGRES) but none answers at 127.0.0.1:5432"; exit 1; \
+	else \
+	  echo "No PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: the PostgreSQL run is left out"; \
+	fi
+
+clean:
+	rm -rf $(VENV) db.sqlite3 build dist .pytest_cache

@@ -1,0 +1,279 @@
+"""Presentation: turn actions into small frozen dataclasses templates can show without queries.
+
+Entries render from the label/URL snapshots that capture stored in ``Action.data``, so a page
+costs one query whatever its size and however many content types it mixes, and deleted or
+renamed objects still read as they did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from activityui.cursors import encode_cursor
+from activityui.verbs import get_verb
+
+LONG_TEXT = 60  # characters from which a text change is shown as a word diff
+AVATAR_HUES = 12
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    label: str
+    url: str | None
+    timeline_url: str | None
+    type_name: str
+    type_key: str  # "app_label.model_name"
+    object_id: str
+
+
+@dataclass(frozen=True)
+class DiffPart:
+    op: str  # "equal", "delete" or "insert"
+    text: str
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    name: str
+    old: str
+    new: str
+    diff: tuple[DiffPart, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def is_text_diff(self) -> bool:
+        return bool(self.diff)
+
+    @property
+    def is_m2m(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    id: int
+    timestamp: dt.datetime
+    verb: str
+    phrase: str
+    icon: str
+    actor: ObjectRef | None
+    initials: str
+    hue: int
+    action_object: ObjectRef | None
+    target: ObjectRef | None
+    changes: tuple[Change, ...]
+    public: bool
+    cursor: str
+    comment: str = ""
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class DayGroup:
+    day: dt.date
+    label: str
+    entries: tuple[ActionEntry, ...]
+
+
+def type_key(content_type: ContentType) -> str:
+    return f"{content_type.app_label}.{content_type.model}"
+
+
+def timeline_url(key: str, object_id: str) -> str | None:
+    try:
+        return reverse("activityui:object", args=[key, object_id])
+    except NoReverseMatch:
+        return None
+
+
+def _ref(content_type_id: int | None, object_id: str | None, snap: Any) -> ObjectRef | None:
+    if content_type_id is None or object_id is None:
+        return None
+    content_type = ContentType.objects.get_for_id(content_type_id)
+    snap = snap if isinstance(snap, dict) else {}
+    model = content_type.model_class()
+    type_name = str(model._meta.verbose_name) if model else content_type.model
+    label = snap.get("label") or f"{type_name} #{object_id}"
+    key = type_key(content_type)
+    url = snap.get("url")
+    return ObjectRef(
+        label=str(label),
+        url=url if isinstance(url, str) and url.startswith("/") else None,
+        timeline_url=timeline_url(key, object_id),
+        type_name=type_name,
+        type_key=key,
+        object_id=object_id,
+    )
+
+
+def initials(label: str) -> str:
+    words = [w for w in re.split(r"[\s._@-]+", label) if w]
+    if not words:
+        return "?"
+    if len(words) == 1:
+        return words[0][:2].upper()
+    return (words[0][0] + words[-1][0]).upper()
+
+
+def display_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict):
+        label = value.get("label")
+        if label is None:
+            label = value.get("value", value.get("pk"))
+        return "—" if label is None else str(label)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(display_value(v) for v in value)
+    return str(value)
+
+
+def word_diff(old: str, new: str) -> tuple[DiffPart, ...]:
+    """Word-level diff of two texts: runs of equal, deleted and inserted words."""
+    a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
+    parts: list[DiffPart] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(DiffPart("equal", "".join(a[i1:i2])))
+            continue
+        if op in {"delete", "replace"}:
+            parts.append(DiffPart("delete", "".join(a[i1:i2])))
+        if op in {"insert", "replace"}:
+            parts.append(DiffPart("insert", "".join(b[j1:j2])))
+    return tuple(parts)
+
+
+def _field_name(model: Any, name: str) -> str:
+    if model is not None:
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except Exception:
+            pass
+    return name.replace("_", " ")
+
+
+def present_changes(model: Any, changes: Any) -> tuple[Change, ...]:
+    if not isinstance(changes, dict):
+        return ()
+    result = []
+    for name, value in changes.items():
+        label = _field_name(model, str(name))
+        if isinstance(value, dict) and ("added" in value or "removed" in value):
+            result.append(
+                Change(
+                    field=str(name),
+                    name=label,
+                    old="",
+                    new="",
+                    added=tuple(display_value(v) for v in value.get("added") or []),
+                    removed=tuple(display_value(v) for v in value.get("removed") or []),
+                )
+            )
+            continue
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            continue
+        old, new = display_value(value[0]), display_value(value[1])
+        diff: tuple[DiffPart, ...] = ()
+        if (
+            isinstance(value[0], str)
+            and isinstance(value[1], str)
+            and max(len(value[0]), len(value[1])) >= LONG_TEXT
+        ):
+            diff = word_diff(value[0], value[1])
+        result.append(Change(field=str(name), name=label, old=old, new=new, diff=diff))
+    return tuple(result)
+
+
+def present(actions: Iterable[Any]) -> list[ActionEntry]:
+    """ActionEntry objects for actions; reads only the rows themselves (no queries but
+    cached content types)."""
+    entries = []
+    for action in actions:
+        data = action.data if isinstance(action.data, dict) else {}
+        snapshot = data.get("snapshot") if isinstance(data.get("snapshot"), dict) else {}
+        verb = get_verb(action.verb)
+        actor = _ref(action.actor_content_type_id, action.actor_object_id, snapshot.get("actor"))
+        action_object = _ref(
+            action.action_object_content_type_id,
+            action.action_object_object_id,
+            snapshot.get("action_object"),
+        )
+        object_model = None
+        if action.action_object_content_type_id:
+            object_model = ContentType.objects.get_for_id(
+                action.action_object_content_type_id
+            ).model_class()
+        comment = data.get("comment")
+        entries.append(
+            ActionEntry(
+                id=action.pk,
+                timestamp=action.timestamp,
+                verb=action.verb,
+                phrase=str(verb.phrase),
+                icon=verb.icon,
+                actor=actor,
+                initials=initials(actor.label) if actor else "?",
+                hue=(
+                    int(action.actor_object_id)
+                    if str(action.actor_object_id).isdigit()
+                    else sum(map(ord, str(action.actor_object_id)))
+                )
+                % AVATAR_HUES,
+                action_object=action_object,
+                target=_ref(
+                    action.target_content_type_id,
+                    action.target_object_id,
+                    snapshot.get("target"),
+                ),
+                changes=present_changes(object_model, data.get("changes")),
+                public=action.public,
+                cursor=encode_cursor(action.timestamp, action.pk),
+                comment=str(comment) if comment else "",
+                data=data,
+            )
+        )
+    return entries
+
+
+def day_label(day: dt.date, today: dt.date) -> str:
+    if day == today:
+        return _("Today")
+    if day == today - dt.timedelta(days=1):
+        return _("Yesterday")
+    if day.year == today.year:
+        return date_format(day, "l, j F")
+    return date_format(day, "j F Y")
+
+
+def group_by_day(entries: Sequence[ActionEntry]) -> list[DayGroup]:
+    """Entries in runs by local calendar day (the active time zone), newest first."""
+    today = timezone.localdate()
+    groups: list[DayGroup] = []
+    current: list[ActionEntry] = []
+    current_day: dt.date | None = None
+    for entry in entries:
+        day = timezone.localtime(entry.timestamp).date()
+        if day != current_day and current:
+            groups.append(DayGroup(current_day, day_label(current_day, today), tuple(current)))  # type: ignore[arg-type]
+            current = []
+        current_day = day
+        current.append(entry)
+    if current and current_day is not None:
+        groups.append(DayGroup(current_day, day_label(current_day, today), tuple(current)))
+    return groups

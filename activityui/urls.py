@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from activityui import views
+
+app_name = "activityui"
+
+urlpatterns = [
+    path("", views.feed, name="feed"),
+    path("following/", views.feed, {"feed_name": "following"}, name="following"),
+]

@@ -1,0 +1,48 @@
+"""The verb registry: how each stored verb reads, which icon it gets, how it renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Verb:
+    key: str
+    phrase: str | Promise  # "created", "commented on": shown between actor and object
+    icon: str = "dot"  # id of a symbol in static/activityui/icons.svg
+    template: str | None = None  # optional template for a richer body
+
+
+_registry: dict[str, Verb] = {}
+
+
+def register_verb(
+    key: str, phrase: str | Promise, *, icon: str = "dot", template: str | None = None
+) -> Verb:
+    """Register (or replace) how ``key`` is displayed. Verbs are stored untranslated."""
+    verb = Verb(key=key, phrase=phrase, icon=icon, template=template)
+    _registry[key] = verb
+    return verb
+
+
+def get_verb(key: str) -> Verb:
+    """The registered verb, or a plain one that shows the stored text as it is."""
+    return _registry.get(key) or Verb(key=key, phrase=key)
+
+
+def registered_verbs() -> list[Verb]:
+    return sorted(_registry.values(), key=lambda v: v.key)
+
+
+register_verb("created", _("created"), icon="plus")
+register_verb("updated", _("updated"), icon="pencil")
+register_verb("deleted", _("deleted"), icon="trash")
+register_verb("commented", _("commented on"), icon="comment")
+register_verb("joined", _("joined"), icon="user-plus")
+register_verb("left", _("left"), icon="user-minus")
+register_verb("exported", _("exported"), icon="download")
+register_verb("signed in", _("signed in"), icon="login")
+register_verb("started following", _("started following"), icon="eye")

@@ -1,0 +1,71 @@
+"""How Teamboard plugs into activityui: what is tracked, who sees what, which feeds exist."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+import activityui
+from demo_site.demo.models import Comment, Project, Task, Team
+
+User = get_user_model()
+
+# Tasks happen in their project; projects in their team.
+activityui.track(
+    Task,
+    fields=["title", "status", "priority", "assignee", "due_date", "description"],
+    target="project",
+)
+activityui.track(Project, fields=["name", "description"], target="team")
+activityui.track(Team, fields=["name", "members"])
+
+
+def visible_teams(user):
+    return Team.objects.filter(members=user)
+
+
+def visible_projects(user):
+    return Project.objects.filter(team__members=user)
+
+
+def visible_tasks(user):
+    return Task.objects.filter(project__team__members=user)
+
+
+def visible_users(user):
+    return User.objects.filter(teams__members=user).distinct()
+
+
+activityui.register_visibility(Team, visible_teams)
+activityui.register_visibility(Project, visible_projects)
+activityui.register_visibility(Task, visible_tasks)
+activityui.register_visibility(
+    Comment, lambda user: Comment.objects.filter(task__project__team__members=user)
+)
+activityui.register_visibility(User, visible_users)
+
+
+def _ids(queryset):
+    return queryset.order_by().annotate(_aui_id=Cast("pk", CharField())).values("_aui_id")
+
+
+def team_scope(user):
+    """Actions in the projects and teams the user is a member of."""
+    project_ct = ContentType.objects.get_for_model(Project)
+    team_ct = ContentType.objects.get_for_model(Team)
+    teams = _ids(visible_teams(user))
+    return (
+        Q(target_content_type=project_ct, target_object_id__in=_ids(visible_projects(user)))
+        | Q(target_content_type=team_ct, target_object_id__in=teams)
+        | Q(
+            target_content_type__isnull=True,
+            action_object_content_type=team_ct,
+            action_object_object_id__in=teams,
+        )
+    )
+
+
+activityui.register_feed("team", _("Team activity"), team_scope)

@@ -1,0 +1,292 @@
+"""Deterministic demo data: users, teams, projects, tasks and a year of history.
+
+The default seed goes through the real capture path (model saves under ``acting_as``); large
+action counts are bulk-inserted in the same shape, for benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+
+from actstream.models import Action, Follow
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+import activityui
+from activityui.capture import acting_as
+from demo_site.demo.models import Comment, Project, Task, Team
+
+User = get_user_model()
+
+USERS = [
+    ("alice", "Alice", "Martin", "Apollo"),
+    ("bob", "Bob", "Nguyen", "Apollo"),
+    ("carol", "Carol", "Diaz", "Zephyr"),
+    ("staff", "Sam", "Staff", None),
+]
+PROJECTS = {
+    "Apollo": ["Apollo Web", "Apollo Mobile", "Payments"],
+    "Zephyr": ["Zephyr Infra", "Zephyr Docs"],
+}
+VERBS_OF_WORK = ["Fix", "Add", "Refactor", "Document", "Speed up", "Test", "Design", "Remove"]
+SUBJECTS = [
+    "login form",
+    "payment retries",
+    "invoice export",
+    "search ranking",
+    "dark mode",
+    "onboarding email",
+    "rate limiter",
+    "audit log",
+    "CSV import",
+    "password reset",
+    "billing page",
+    "mobile navigation",
+    "webhook delivery",
+    "team invitations",
+    "file uploads",
+    "2FA setup",
+    "API pagination",
+    "status page",
+    "error tracking",
+    "release notes",
+]
+COMMENTS = [
+    "Looks good to me.",
+    "Can we split this into two tasks?",
+    "I pushed a fix, please review.",
+    "Blocked on the API change.",
+    "Customer reported this again today.",
+    "Added tests for the edge cases.",
+    "Moving this to next sprint.",
+    "Let's pair on this tomorrow.",
+    "Deployed to staging.",
+    "Nice catch!",
+]
+WORKFLOW = [Task.Status.TODO, Task.Status.IN_PROGRESS, Task.Status.REVIEW, Task.Status.DONE]
+DEFAULT_TASKS = 100
+PASSWORD = "demo"
+
+
+def is_seeded() -> bool:
+    return Team.objects.filter(name="Apollo").exists()
+
+
+def ensure_users() -> dict[str, User]:
+    users = {}
+    staff_perm = Permission.objects.get(
+        content_type__app_label="activityui", codename="view_all_activity"
+    )
+    with activityui.paused():
+        for username, first, last, _team in USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User(
+                    username=username,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@teamboard.example",
+                )
+                user.set_password(PASSWORD)
+                user.is_staff = username == "staff"
+                user.save()
+                if username == "staff":
+                    user.user_permissions.add(staff_perm)
+            users[username] = user
+    return users
+
+
+def seed(*, seed_value: int = 7, tasks: int = DEFAULT_TASKS, now: dt.datetime | None = None) -> int:
+    """Create the demo world through the capture path. Returns the number of actions made."""
+    if is_seeded():
+        return 0
+    rng = random.Random(seed_value)
+    now = now or timezone.now()
+    start = now - dt.timedelta(days=365)
+    before = Action.objects.count()
+    with transaction.atomic():
+        users = ensure_users()
+        members = {team: [users[u] for u, _f, _l, t in USERS if t == team] for team in PROJECTS}
+        events: list[tuple[dt.datetime, int, Callable[[], None]]] = []
+        order = 0
+
+        def at(when: dt.datetime, action: Callable[[], None]) -> None:
+            nonlocal order
+            order += 1
+            events.append((min(when, now - dt.timedelta(seconds=30)), order, action))
+
+        teams: dict[str, Team] = {}
+        projects: list[Project] = []
+        founder = users["alice"]
+        with acting_as(founder, at=start):
+            for team_name in PROJECTS:
+                team = Team.objects.create(name=team_name)
+                teams[team_name] = team
+        for team_name, people in members.items():
+            for person in people:
+                when = start + dt.timedelta(hours=1)
+                with acting_as(person, at=when):
+                    teams[team_name].members.add(person)
+                    activityui.record(person, "joined", teams[team_name])
+            for project_name in PROJECTS[team_name]:
+                with acting_as(people[0], at=start + dt.timedelta(hours=2)):
+                    projects.append(
+                        Project.objects.create(
+                            team=teams[team_name],
+                            name=project_name,
+                            description=f"Everything about {project_name}.",
+                        )
+                    )
+
+        def task_events(number: int, recent: bool = False) -> None:
+            project = projects[number % len(projects)]
+            people = members[project.team.name]
+            title = f"{rng.choice(VERBS_OF_WORK)} {rng.choice(SUBJECTS)}"
+            if recent:
+                created = now - dt.timedelta(days=rng.uniform(0.1, 6))
+            else:
+                created = start + dt.timedelta(days=rng.uniform(1, 362))
+            creator = rng.choice(people)
+            holder: dict[str, Task] = {}
+
+            def create() -> None:
+                holder["task"] = Task.objects.create(
+                    project=project,
+                    title=title,
+                    priority=rng.choice([1, 2, 2, 3, 4]),
+                    description=f"{title} for {project.name}.",
+                )
+
+            at_user(created, creator, create)
+            when = created
+            steps = rng.randint(0, 3 if number % 10 else 1)
+            for step in range(1, steps + 1):
+                when += dt.timedelta(hours=rng.uniform(0.5, 12 if recent else 24 * 6))
+                actor = rng.choice(people)
+                status = WORKFLOW[step]
+
+                def move(status: str = status, assignee: User = actor) -> None:
+                    task = holder["task"]
+                    task.status = status
+                    if task.assignee_id is None:
+                        task.assignee = assignee
+                    task.save()
+
+                at_user(when, actor, move)
+                if rng.random() < 0.45:
+                    when += dt.timedelta(minutes=rng.uniform(5, 600))
+                    author = rng.choice(people)
+                    text = rng.choice(COMMENTS)
+
+                    def comment(author: User = author, text: str = text) -> None:
+                        task = holder["task"]
+                        Comment.objects.create(task=task, author=author, body=text)
+                        activityui.record(author, "commented", task, task.project, comment=text)
+
+                    at_user(when, author, comment)
+            if rng.random() < 0.2:
+                when += dt.timedelta(hours=rng.uniform(1, 72))
+                actor = rng.choice(people)
+
+                def reprioritise() -> None:
+                    task = holder["task"]
+                    task.priority = rng.choice([p for p in (1, 2, 3, 4) if p != task.priority])
+                    task.save()
+
+                at_user(when, actor, reprioritise)
+
+        def at_user(when: dt.datetime, user: User, action: Callable[[], None]) -> None:
+            def run() -> None:
+                with acting_as(user, at=when):
+                    action()
+
+            at(when, run)
+
+        for number in range(tasks):
+            task_events(number)
+        # a lively last week, so the feed reads well on Monday morning
+        for number in range(tasks, tasks + 12):
+            task_events(number, recent=True)
+        for _when, _order, action in sorted(events, key=lambda e: (e[0], e[1])):
+            action()
+        for username, _f, _l, _t in USERS:
+            user = users[username]
+            visible = Project.objects.filter(team__members=user)[:1]
+            for project in visible:
+                Follow.objects.get_or_create(
+                    user=user,
+                    content_type=ContentType.objects.get_for_model(Project),
+                    object_id=str(project.pk),
+                    flag="",
+                    defaults={"actor_only": False},
+                )
+    return Action.objects.count() - before
+
+
+def bulk_actions(total: int, *, seed_value: int = 7, batch_size: int = 5000) -> int:
+    """Bulk-insert synthetic actions (same shape as captured ones) until ``total`` exist."""
+    existing = Action.objects.count()
+    missing = total - existing
+    if missing <= 0:
+        return 0
+    rng = random.Random(seed_value + total)
+    users = list(User.objects.filter(username__in=[u[0] for u in USERS[:3]]))
+    user_ct = ContentType.objects.get_for_model(User)
+    task_ct = ContentType.objects.get_for_model(Task)
+    project_ct = ContentType.objects.get_for_model(Project)
+    tasks = list(Task.objects.select_related("project__team").order_by("pk"))
+    team_users = {
+        team.pk: [u for u in users if team.members.filter(pk=u.pk).exists()]
+        for team in Team.objects.all()
+    }
+    now = timezone.now()
+    span = 365 * 24 * 3600
+    labels = {s.value: s.label for s in Task.Status}
+    made = 0
+    while made < missing:
+        rows = []
+        for _ in range(min(batch_size, missing - made)):
+            task = rng.choice(tasks)
+            actor = rng.choice(team_users[task.project.team_id] or users)
+            when = now - dt.timedelta(seconds=rng.uniform(60, span))
+            old, new = rng.sample(list(labels), 2)
+            is_comment = rng.random() < 0.25
+            data = {
+                "snapshot": {
+                    "actor": {"label": actor.get_username(), "url": None},
+                    "action_object": {"label": task.title, "url": task.get_absolute_url()},
+                    "target": {"label": task.project.name, "url": task.project.get_absolute_url()},
+                }
+            }
+            if is_comment:
+                data["comment"] = rng.choice(COMMENTS)
+            else:
+                data["changes"] = {
+                    "status": [
+                        {"value": old, "label": labels[old]},
+                        {"value": new, "label": labels[new]},
+                    ]
+                }
+            rows.append(
+                Action(
+                    actor_content_type=user_ct,
+                    actor_object_id=str(actor.pk),
+                    verb="commented" if is_comment else "updated",
+                    action_object_content_type=task_ct,
+                    action_object_object_id=str(task.pk),
+                    target_content_type=project_ct,
+                    target_object_id=str(task.project_id),
+                    timestamp=when,
+                    public=True,
+                    data=data,
+                )
+            )
+        with transaction.atomic():
+            Action.objects.bulk_create(rows, batch_size=1000)
+        made += len(rows)
+    return made

@@ -1,0 +1,1 @@
+// activityui: small progressive enhancements; everything works without this file.

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Sync Playwright keeps an asyncio event loop running in the test thread, so Django would
+# refuse ORM calls made from a test with SynchronousOnlyOperation. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Debian's Chromium (apt-get install chromium); Playwright's own download is not available here.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # we run as root
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",  # no outside network: stop Chromium phoning home
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def demo(db):
+    """The seeded demo world (users alice, bob, carol, staff; teams Apollo and Zephyr)."""
+    from demo_site.demo import seed
+
+    seed.seed(tasks=20)
+    from django.contrib.auth import get_user_model
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    return users
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # `make test` sets AUI_REQUIRE_BROWSER: a skipped test (e.g. no browser) fails the run.
+    if not os.environ.get("AUI_REQUIRE_BROWSER"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"{skipped} test(s) were skipped; every test must run here.", red=True)
+        session.exitstatus = 1
