@@ -49,10 +49,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 test-sqlite: $(STAMP) browser
+	@echo "=== pytest on SQLite ==="
 	env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
 
 test-postgres: $(STAMP) browser
 	@url="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
+	echo "=== pytest on PostgreSQL ($${url%%@*}@…) ==="; \
 	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
 
 test: $(STAMP) browser lint
