@@ -15,8 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PAGE_SIZE": 100,
     # seconds between polls for new items; 0 turns live updates off
     "POLL_INTERVAL": 10,
-    # the feed shown at /activity/
-    "DEFAULT_FEED": "team",
+    # the feed shown at /activity/ ("following" is built in; register others with register_feed)
+    "DEFAULT_FEED": "following",
     # username of the actor used outside a request when none is given (created on first use)
     "SYSTEM_ACTOR": "system",
     # text values in changes and labels are cut to this many characters (with a marker)
