@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/activityui
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-sqlite test-postgres lint install browser clean
+.PHONY: help demo test test-sqlite test-postgres lint typecheck install browser clean
 
 help:
 	@echo "make demo   - install, migrate and seed a SQLite database, serve http://127.0.0.1:8000/"
@@ -47,6 +47,10 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy --strict with django-stubs on activityui/ (configured in pyproject.toml); not part of `make test`
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 test-sqlite: $(STAMP) browser
 	@echo "=== pytest on SQLite ==="
