@@ -11,13 +11,19 @@ Each action carries, in ``Action.data``:
 Actions are written directly, not through actstream's ``registry``/``action.send``: the registry
 adds GenericRelations whose cascade deletes an object's history with the object (actstream
 issue #346). Here history outlives its objects.
+
+Old values come from a snapshot taken when an instance is loaded (``post_init``), so capturing
+an update costs one INSERT and no SELECT. docs/capture.md lists what costs more.
 """
 
 from __future__ import annotations
 
 import contextvars
+import copy
 import datetime as dt
 import decimal
+import enum
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,8 +33,16 @@ from typing import Any
 from actstream.models import Action
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -50,6 +64,8 @@ _paused: contextvars.ContextVar[bool] = contextvars.ContextVar("activityui_pause
 TRUNCATION_MARKER = " […]"
 _SNAPSHOT_ATTR = "_activityui_initial"
 _PENDING_ATTR = "_activityui_pending"
+_CLEARING_ATTR = "_activityui_clearing"
+_DELETING_ATTR = "_activityui_deleting"
 
 
 # --------------------------------------------------------------------------- who and when
@@ -115,40 +131,63 @@ def current_actor() -> models.Model:
 
 
 def truncate(text: str, limit: int | None = None) -> str:
+    """``text`` cut to ``limit`` characters (default ``MAX_TEXT_LENGTH``), marker included."""
     limit = limit or app_settings.MAX_TEXT_LENGTH
+    # PostgreSQL's jsonb refuses NUL characters; keep a visible trace of them
+    text = text.replace("\x00", "\ufffd")
     if len(text) <= limit:
         return text
     return text[: max(limit - len(TRUNCATION_MARKER), 0)] + TRUNCATION_MARKER
 
 
+def _text(value: Any) -> str:
+    try:
+        return force_str(value)
+    except Exception:  # a broken __str__ must not lose the action
+        return f"<{type(value).__name__}>"
+
+
 def json_safe(value: Any) -> Any:
-    """A JSON-serialisable form of ``value`` that still reads well."""
-    if value is None or isinstance(value, bool | int | float):
+    """A JSON-serialisable form of ``value`` that still reads well.
+
+    Dates and times become ISO strings, decimals and UUIDs strings, models ``{pk, label}``,
+    sets sorted lists, bytes text; long text is truncated; anything else becomes its ``str()``.
+    """
+    if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, float):
+        # NaN and infinities are not JSON (PostgreSQL's jsonb refuses them)
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, enum.Enum) and not isinstance(value, str | int):
+        return json_safe(value.value)
     if isinstance(value, str | Promise):
         return truncate(force_str(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date | dt.time):
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return truncate(bytes(value).decode("utf-8", "replace"))
     if isinstance(value, models.Model):
         return {"pk": json_safe(value.pk), "label": label_of(value)}
     if isinstance(value, dict):
-        return {force_str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+        return {truncate(_text(k)): json_safe(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return [json_safe(v) for v in sorted(value, key=_text)]
+    if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
-    return truncate(force_str(value))
+    return truncate(_text(value))
 
 
 def label_of(obj: models.Model) -> str:
-    return truncate(force_str(obj), app_settings.MAX_LABEL_LENGTH)
+    """The object's ``str()``, cut to ``MAX_LABEL_LENGTH``."""
+    return truncate(_text(obj), app_settings.MAX_LABEL_LENGTH)
 
 
 def url_of(obj: models.Model) -> str | None:
+    """The object's ``get_absolute_url()``, or None when it has none or it fails."""
     get_url = getattr(obj, "get_absolute_url", None)
     if get_url is None:
         return None
@@ -158,37 +197,171 @@ def url_of(obj: models.Model) -> str | None:
         return None
 
 
-def snapshot_of(obj: models.Model | None) -> dict[str, Any] | None:
+def snapshot_of(obj: models.Model | None, *, gone: bool = False) -> dict[str, Any] | None:
+    """``{"label", "url"}`` of ``obj`` as it is now (no URL for an object being deleted)."""
     if obj is None:
         return None
-    return {"label": label_of(obj), "url": url_of(obj)}
+    return {"label": label_of(obj), "url": None if gone else url_of(obj)}
 
 
-def field_value(instance: models.Model, model_field: models.Field, raw: Any) -> Any:
-    """The stored form of one field value: choices and foreign keys keep a readable label."""
+def _normalise(model_field: models.Field, value: Any) -> Any:
+    """The Python value the database will hand back (``"3"`` → 3, ``"2026-01-05"`` → date)."""
+    if value is None:
+        return None
+    target = model_field.target_field if model_field.is_relation else model_field
+    try:
+        return target.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return value
+
+
+def stored_value(model_field: models.Field, raw: Any, related: models.Model | None = None) -> Any:
+    """The stored form of one field value: choices keep their display text, foreign keys
+    their pk and label (``related`` is the object ``raw`` points to, when known)."""
     if raw is None:
         return None
-    if model_field.is_relation and model_field.many_to_one:
-        related = instance._state.fields_cache.get(model_field.name)
-        if related is None or related.pk != raw:
-            related = model_field.related_model._base_manager.filter(pk=raw).first()
-        label = label_of(related) if related is not None else None
-        return {"pk": json_safe(raw), "label": label}
+    if model_field.is_relation:
+        return {"pk": json_safe(raw), "label": label_of(related) if related is not None else None}
     if model_field.choices:
         display = dict(model_field.flatchoices).get(raw, raw)
-        return {"value": json_safe(raw), "label": force_str(display)}
+        return {
+            "value": json_safe(raw),
+            "label": truncate(_text(display), app_settings.MAX_LABEL_LENGTH),
+        }
     return json_safe(raw)
+
+
+def _related_objects(
+    wanted: Iterable[tuple[models.Field, Any]], using: str | None
+) -> dict[tuple[type[models.Model], Any], models.Model]:
+    """Load the objects behind foreign key values, one query per related model."""
+    by_model: dict[tuple[type[models.Model], str], set[Any]] = {}
+    for model_field, raw in wanted:
+        if raw is not None:
+            key = (model_field.related_model, model_field.target_field.attname)
+            by_model.setdefault(key, set()).add(raw)
+    found: dict[tuple[type[models.Model], Any], models.Model] = {}
+    for (model, attname), values in by_model.items():
+        manager = model._base_manager.db_manager(using)
+        for value, obj in manager.in_bulk(list(values), field_name=attname).items():
+            found[(model, value)] = obj
+    return found
+
+
+def _cached_related(instance: models.Model, model_field: models.Field, raw: Any) -> Any:
+    related = model_field.get_cached_value(instance, default=None)
+    if related is not None and getattr(related, model_field.target_field.attname) == raw:
+        return related
+    return None
+
+
+def field_changes(
+    model: type[models.Model] | models.Model, *, using: str | None = None, **pairs: Any
+) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` stored the way capture stores them, for :func:`record`.
+
+    ``field_changes(task, status=("todo", "done"))`` keeps the choices' display text; foreign
+    key values may be objects (no query) or pks (one query per related model for labels).
+    Names that are not fields of ``model`` are stored JSON-safe as they are.
+    """
+    model = model if isinstance(model, type) else type(model)
+    result: dict[str, list[Any]] = {}
+    lookups: list[tuple[models.Field, Any]] = []
+    fields: dict[str, models.Field | None] = {}
+    for name, (old, new) in pairs.items():
+        try:
+            model_field = model._meta.get_field(name)
+        except Exception:
+            model_field = None
+        if model_field is not None and (model_field.many_to_many or not model_field.concrete):
+            model_field = None
+        fields[name] = model_field
+        if model_field is not None and model_field.is_relation:
+            lookups += [(model_field, v) for v in (old, new) if not isinstance(v, models.Model)]
+    found = _related_objects(lookups, using) if lookups else {}
+    for name, (old, new) in pairs.items():
+        model_field = fields[name]
+        if model_field is None:
+            result[name] = [json_safe(old), json_safe(new)]
+            continue
+        values = []
+        for value in (old, new):
+            if model_field.is_relation and isinstance(value, models.Model):
+                raw = getattr(value, model_field.target_field.attname)
+                values.append(stored_value(model_field, raw, value))
+            elif model_field.is_relation:
+                raw = _normalise(model_field, value)
+                values.append(
+                    stored_value(model_field, raw, found.get((model_field.related_model, raw)))
+                )
+            else:
+                values.append(stored_value(model_field, _normalise(model_field, value)))
+        result[name] = values
+    return result
 
 
 # --------------------------------------------------------------------------- writing
 
 
-def _ref(obj: models.Model | None) -> tuple[ContentType | None, str | None]:
+def _ref(obj: models.Model | None, role: str) -> tuple[ContentType | None, str | None]:
     if obj is None:
         return None, None
+    if not isinstance(obj, models.Model):
+        raise TypeError(f"The {role} of an action must be a model instance, not {obj!r}")
+    if _is_unsaved(obj):
+        raise ValueError(
+            f"Cannot record an action with an unsaved {type(obj).__name__} as {role}: save it first"
+        )
+    return ContentType.objects.db_manager(obj._state.db).get_for_model(obj), str(obj.pk)
+
+
+def _is_unsaved(obj: models.Model) -> bool:
     if obj.pk is None:
-        raise ValueError(f"Cannot record an action on an unsaved {type(obj).__name__}")
-    return ContentType.objects.get_for_model(obj), str(obj.pk)
+        return True
+    pk_field = obj._meta.pk
+    return obj._state.adding and (pk_field.has_default() or pk_field.has_db_default())
+
+
+def _actor_or_current(actor: Any) -> models.Model:
+    if actor is None or (
+        not isinstance(actor, models.Model) and getattr(actor, "is_anonymous", False)
+    ):
+        return current_actor()  # None or AnonymousUser: the request user, else the system actor
+    return actor
+
+
+def _build(
+    *,
+    actor: models.Model,
+    verb: str,
+    action_object: models.Model | None,
+    target: models.Model | None,
+    public: bool,
+    timestamp: dt.datetime | None,
+    data: dict[str, Any],
+    gone: bool = False,
+) -> Action:
+    actor_ct, actor_id = _ref(actor, "actor")
+    object_ct, object_id = _ref(action_object, "action object")
+    target_ct, target_id = _ref(target, "target")
+    payload = dict(data)
+    payload["snapshot"] = {
+        "actor": snapshot_of(actor),
+        "action_object": snapshot_of(action_object, gone=gone),
+        "target": snapshot_of(target),
+    }
+    return Action(
+        actor_content_type=actor_ct,
+        actor_object_id=actor_id,
+        verb=str(verb)[:255],
+        action_object_content_type=object_ct,
+        action_object_object_id=object_id,
+        target_content_type=target_ct,
+        target_object_id=target_id,
+        public=public,
+        timestamp=timestamp or _timestamp.get() or timezone.now(),
+        data=payload,
+    )
 
 
 def record(
@@ -204,32 +377,27 @@ def record(
 ) -> Action:
     """Record an explicit event (a comment, an export, a sign-in, a state transition).
 
-    ``actor`` None means the current actor (request user, ``acting_as`` or the system actor).
-    Extra keyword arguments are stored, JSON-safe, in ``Action.data``.
+    ``actor`` None means the current actor (``acting_as``, the request user or the system
+    actor). Extra keyword arguments are stored, JSON-safe, in ``Action.data`` (``changes``
+    is shown as field changes: build it with :func:`field_changes`). Objects must be saved.
+    One INSERT, in the current transaction.
     """
-    actor = actor if actor is not None else current_actor()
-    actor_ct, actor_id = _ref(actor)
-    object_ct, object_id = _ref(action_object)
-    target_ct, target_id = _ref(target)
-    payload = {key: json_safe(value) for key, value in data.items()}
-    payload["snapshot"] = {
-        "actor": snapshot_of(actor),
-        "action_object": snapshot_of(action_object),
-        "target": snapshot_of(target),
-    }
-    manager = Action.objects.db_manager(using) if using else Action.objects
-    return manager.create(
-        actor_content_type=actor_ct,
-        actor_object_id=actor_id,
-        verb=str(verb)[:255],
-        action_object_content_type=object_ct,
-        action_object_object_id=object_id,
-        target_content_type=target_ct,
-        target_object_id=target_id,
+    if "snapshot" in data:
+        raise ValueError("'snapshot' is written by activityui; use another key")
+    action = _build(
+        actor=_actor_or_current(actor),
+        verb=verb,
+        action_object=action_object,
+        target=target,
         public=public,
-        timestamp=timestamp or _timestamp.get() or timezone.now(),
-        data=payload,
+        timestamp=timestamp,
+        data={key: json_safe(value) for key, value in data.items()},
     )
+    action.save(using=using)
+    return action
+
+
+_TRACKED_TARGET: Any = object()
 
 
 def record_bulk(
@@ -237,45 +405,48 @@ def record_bulk(
     verb: str,
     objects: Iterable[models.Model],
     *,
-    target: models.Model | None = None,
+    target: models.Model | None = _TRACKED_TARGET,
     changes: dict[str, tuple[Any, Any]] | None = None,
+    public: bool = True,
+    using: str | None = None,
     **data: Any,
 ) -> list[Action]:
     """Record one action per object in one INSERT, for ``QuerySet.update()``/``bulk_create``.
 
     Signals do not fire for those, so capture cannot see them; call this beside them.
+    ``changes`` (``{field: (old, new)}``, the same for every object) is stored like captured
+    changes. ``target`` defaults to the one ``track()`` names for the objects' model (load it
+    with ``select_related`` to avoid a query per object); pass ``target=None`` for none.
     """
-    actor = actor if actor is not None else current_actor()
-    actor_ct, actor_id = _ref(actor)
-    target_ct, target_id = _ref(target)
-    when = _timestamp.get() or timezone.now()
+    objects = list(objects)
+    if not objects:
+        return []
+    if "snapshot" in data:
+        raise ValueError("'snapshot' is written by activityui; use another key")
+    actor = _actor_or_current(actor)
     extra = {key: json_safe(value) for key, value in data.items()}
     if changes:
-        extra["changes"] = {name: [json_safe(a), json_safe(b)] for name, (a, b) in changes.items()}
+        extra["changes"] = field_changes(type(objects[0]), using=using, **changes)
     rows = []
     for obj in objects:
-        object_ct, object_id = _ref(obj)
+        if target is _TRACKED_TARGET:
+            tracking = _tracked.get(type(obj))
+            obj_target = tracking.target_of(obj) if tracking else None
+        else:
+            obj_target = target
         rows.append(
-            Action(
-                actor_content_type=actor_ct,
-                actor_object_id=actor_id,
+            _build(
+                actor=actor,
                 verb=verb,
-                action_object_content_type=object_ct,
-                action_object_object_id=object_id,
-                target_content_type=target_ct,
-                target_object_id=target_id,
-                timestamp=when,
-                data={
-                    **extra,
-                    "snapshot": {
-                        "actor": snapshot_of(actor),
-                        "action_object": snapshot_of(obj),
-                        "target": snapshot_of(target),
-                    },
-                },
+                action_object=obj,
+                target=obj_target,
+                public=public,
+                timestamp=None,
+                data=extra,
             )
         )
-    return Action.objects.bulk_create(rows)
+    manager = Action.objects.db_manager(using) if using else Action.objects
+    return manager.bulk_create(rows)
 
 
 # --------------------------------------------------------------------------- tracking
@@ -302,8 +473,19 @@ class Tracking:
             return self.target(instance)
         return getattr(instance, self.target)
 
+    def target_field(self) -> models.Field | None:
+        """The foreign key named as target, if the target is one."""
+        if not isinstance(self.target, str):
+            return None
+        try:
+            model_field = self.model._meta.get_field(self.target)
+        except Exception:
+            return None
+        return model_field if model_field.many_to_one or model_field.one_to_one else None
+
 
 _tracked: dict[type[models.Model], Tracking] = {}
+_m2m_through: dict[type[models.Model], tuple[type[models.Model], str]] = {}
 
 
 def tracking_for(model: type[models.Model]) -> Tracking | None:
@@ -328,26 +510,31 @@ def track(
     callable giving the object the action happened in (e.g. the task's project).
     ``verbs``: rename the events, e.g. ``{"updated": "edited"}``.
     Usable as ``track(Task, fields=[...])`` or as a class decorator ``@track(fields=[...])``.
+    Calling it again for the same model replaces its tracking.
     """
 
     def register(cls: type[models.Model]) -> type[models.Model]:
-        names = list(fields)
-        concrete = [cls._meta.get_field(n) for n in names]
+        concrete = [cls._meta.get_field(name) for name in fields]
+        for model_field in concrete:
+            if model_field.auto_created or not (model_field.concrete or model_field.many_to_many):
+                raise ValueError(
+                    f"{cls._meta.label}.{model_field.name} cannot be tracked: only the model's "
+                    "own fields (and many-to-many fields) can"
+                )
         m2m = [f for f in concrete if f.many_to_many]
         simple = [f for f in concrete if not f.many_to_many]
-        tracking = Tracking(cls, simple, m2m, target, dict(verbs or {}))
-        _tracked[cls] = tracking
+        _tracked[cls] = Tracking(cls, simple, m2m, target, dict(verbs or {}))
         uid = f"activityui:{cls._meta.label}"
         post_init.connect(_remember, sender=cls, weak=False, dispatch_uid=uid)
         pre_save.connect(_before_save, sender=cls, weak=False, dispatch_uid=uid)
         post_save.connect(_after_save, sender=cls, weak=False, dispatch_uid=uid)
+        pre_delete.connect(_before_delete, sender=cls, weak=False, dispatch_uid=uid)
         post_delete.connect(_after_delete, sender=cls, weak=False, dispatch_uid=uid)
         for m2m_field in m2m:
+            through = m2m_field.remote_field.through
+            _m2m_through[through] = (cls, m2m_field.name)
             m2m_changed.connect(
-                _m2m_changed,
-                sender=m2m_field.remote_field.through,
-                weak=False,
-                dispatch_uid=f"{uid}.{m2m_field.name}",
+                _m2m_changed, sender=through, weak=False, dispatch_uid=f"{uid}.{m2m_field.name}"
             )
         return cls
 
@@ -356,74 +543,90 @@ def track(
     return register(model)
 
 
-def _remember(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+def _remember(
+    sender: type[models.Model],
+    instance: models.Model,
+    only: Iterable[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Keep the tracked values the instance holds now: the old values of its next save."""
     tracking = _tracked.get(sender)
     if tracking is None:
         return
     values = instance.__dict__
-    instance.__dict__[_SNAPSHOT_ATTR] = {
-        f.attname: values[f.attname] for f in tracking.fields if f.attname in values
-    }
+    snapshot = values.get(_SNAPSHOT_ATTR, {}) if only is not None else {}
+    wanted = set(only) if only is not None else None
+    for model_field in tracking.fields:
+        if model_field.attname not in values:
+            continue  # deferred: unknown until loaded
+        if wanted is not None and not wanted & {model_field.name, model_field.attname}:
+            continue
+        value = values[model_field.attname]
+        # a JSON value edited in place must not edit the snapshot too
+        snapshot[model_field.attname] = (
+            copy.deepcopy(value) if isinstance(value, dict | list) else value
+        )
+    values[_SNAPSHOT_ATTR] = snapshot
 
 
 def _before_save(
     sender: type[models.Model],
     instance: models.Model,
     raw: bool = False,
+    using: str | None = None,
     update_fields: Iterable[str] | None = None,
     **kwargs: Any,
 ) -> None:
     instance.__dict__.pop(_PENDING_ATTR, None)
-    if raw or _paused.get():
-        return
-    tracking = _tracked[sender]
-    if instance.pk is None or instance._state.adding and instance._state.db is None:
-        initial = _initial_from_database(tracking, instance)
-        if initial is None:
-            return  # a creation: post_save records it
+    tracking = _tracked.get(sender)
+    if raw or _paused.get() or tracking is None or _is_unsaved(instance):
+        return  # a creation needs no diff: post_save records it
+    wanted = set(update_fields) if update_fields is not None else None
+    saved = [
+        f
+        for f in tracking.fields
+        if f.attname in instance.__dict__  # deferred and never set: not saved
+        and (wanted is None or wanted & {f.name, f.attname})
+    ]
+    if instance._state.adding:
+        initial: dict[str, Any] = {}  # built without loading: the snapshot holds new values
     else:
         initial = instance.__dict__.get(_SNAPSHOT_ATTR, {})
-    wanted = set(update_fields) if update_fields is not None else None
+    missing = [f.attname for f in saved if f.attname not in initial]
+    if missing:
+        # old values unknown (an instance built without loading, or a field deferred at
+        # load and set since): one SELECT of those columns
+        row = sender._base_manager.db_manager(using).filter(pk=instance.pk).values(*missing).first()
+        if row is None:
+            return  # not in the database: this save creates it
+        initial = {**initial, **row}
     changes: dict[str, list[Any]] = {}
-    for model_field in tracking.fields:
-        if (
-            wanted is not None
-            and model_field.name not in wanted
-            and model_field.attname not in wanted
-        ):
+    relations: list[tuple[models.Field, Any, Any]] = []
+    for model_field in saved:
+        old = _normalise(model_field, initial[model_field.attname])
+        new = _normalise(model_field, instance.__dict__[model_field.attname])
+        if old == new:
             continue
-        if model_field.attname not in initial or model_field.attname not in instance.__dict__:
-            continue  # deferred at load: not saved, not compared
-        old, new = initial[model_field.attname], getattr(instance, model_field.attname)
-        if old != new:
+        if model_field.is_relation:
+            relations.append((model_field, old, new))
+        else:
             changes[model_field.name] = [
-                field_value(instance, model_field, old)
-                if not model_field.is_relation
-                else _fk_value(model_field, old),
-                field_value(instance, model_field, new),
+                stored_value(model_field, old),
+                stored_value(model_field, new),
+            ]
+    if relations:
+        # the old related object is never in memory any more; the new one usually is
+        lookups = [(f, old) for f, old, _new in relations]
+        lookups += [(f, new) for f, _old, new in relations if not _cached_related(instance, f, new)]
+        found = _related_objects(lookups, using)
+        for model_field, old, new in relations:
+            model = model_field.related_model
+            new_obj = _cached_related(instance, model_field, new) or found.get((model, new))
+            changes[model_field.name] = [
+                stored_value(model_field, old, found.get((model, old))),
+                stored_value(model_field, new, new_obj),
             ]
     instance.__dict__[_PENDING_ATTR] = changes
-
-
-def _fk_value(model_field: models.Field, raw: Any) -> Any:
-    if raw is None:
-        return None
-    related = model_field.related_model._base_manager.filter(pk=raw).first()
-    return {"pk": json_safe(raw), "label": label_of(related) if related is not None else None}
-
-
-def _initial_from_database(tracking: Tracking, instance: models.Model) -> dict[str, Any] | None:
-    """Old values of an instance built without loading: one SELECT (None if it is new)."""
-    if instance.pk is None:
-        return None
-    attnames = [f.attname for f in tracking.fields]
-    row = (
-        tracking.model._base_manager.using(instance._state.db or "default")
-        .filter(pk=instance.pk)
-        .values(*attnames)
-        .first()
-    )
-    return row
 
 
 def _after_save(
@@ -432,37 +635,82 @@ def _after_save(
     created: bool,
     raw: bool = False,
     using: str | None = None,
+    update_fields: Iterable[str] | None = None,
     **kwargs: Any,
 ) -> None:
-    if raw or _paused.get():
-        return
-    tracking = _tracked[sender]
+    tracking = _tracked.get(sender)
     changes = instance.__dict__.pop(_PENDING_ATTR, None)
-    if created:
-        record(None, tracking.verb("created"), instance, tracking.target_of(instance), using=using)
-    elif changes:
-        record(
-            None,
-            tracking.verb("updated"),
-            instance,
-            tracking.target_of(instance),
-            using=using,
-            changes=changes,
-        )
-    _remember(sender, instance)
+    if tracking is not None and not raw and not _paused.get():
+        if created:
+            record(
+                None, tracking.verb("created"), instance, tracking.target_of(instance), using=using
+            )
+        elif changes:
+            record(
+                None,
+                tracking.verb("updated"),
+                instance,
+                tracking.target_of(instance),
+                using=using,
+                changes=changes,
+            )
+    # what was saved is the baseline of the next save (fields left out of update_fields
+    # keep their old baseline: the database still holds it)
+    _remember(sender, instance, only=None if created else update_fields)
+
+
+def _before_delete(
+    sender: type[models.Model], instance: models.Model, origin: Any = None, **kwargs: Any
+) -> None:
+    # Every object of a cascade is announced before any is deleted: keep them, so the
+    # post_delete of a task finds its project (deleted in the same cascade) without a query.
+    if origin is None or _paused.get():
+        return
+    deleting = origin.__dict__.setdefault(_DELETING_ATTR, {})
+    deleting[(type(instance), instance.pk)] = instance
+
+
+def _target_when_deleted(
+    tracking: Tracking, instance: models.Model, origin: Any
+) -> models.Model | None:
+    target_field = tracking.target_field()
+    if target_field is not None and not target_field.is_cached(instance):
+        raw = getattr(instance, target_field.attname)
+        if raw is None:
+            return None
+        if isinstance(origin, target_field.related_model) and origin.pk == raw:
+            return origin
+        deleting = getattr(origin, "__dict__", {}).get(_DELETING_ATTR, {})
+        known = deleting.get((target_field.related_model, raw))
+        if known is not None:
+            return known
+    try:
+        return tracking.target_of(instance)
+    except models.ObjectDoesNotExist:
+        return None
 
 
 def _after_delete(
-    sender: type[models.Model], instance: models.Model, using: str | None = None, **kwargs: Any
+    sender: type[models.Model],
+    instance: models.Model,
+    using: str | None = None,
+    origin: Any = None,
+    **kwargs: Any,
 ) -> None:
-    if _paused.get():
+    tracking = _tracked.get(sender)
+    if tracking is None or _paused.get():
         return
-    tracking = _tracked[sender]
-    try:
-        target = tracking.target_of(instance)
-    except models.ObjectDoesNotExist:
-        target = None
-    record(None, tracking.verb("deleted"), instance, target, using=using)
+    action = _build(
+        actor=current_actor(),
+        verb=tracking.verb("deleted"),
+        action_object=instance,
+        target=_target_when_deleted(tracking, instance, origin),
+        public=True,
+        timestamp=None,
+        data={},
+        gone=True,  # its URL leads nowhere any more
+    )
+    action.save(using=using)
 
 
 def _m2m_changed(
@@ -475,22 +723,51 @@ def _m2m_changed(
     using: str | None = None,
     **kwargs: Any,
 ) -> None:
-    if _paused.get() or reverse or action not in {"post_add", "post_remove"} or not pk_set:
+    if _paused.get() or sender not in _m2m_through:
         return
-    tracking = _tracked.get(type(instance))
-    if tracking is None:
+    tracked_model, name = _m2m_through[sender]
+    tracking = _tracked.get(tracked_model)
+    if tracking is None or name not in {f.name for f in tracking.m2m_fields}:
         return
-    m2m_field = next((f for f in tracking.m2m_fields if f.remote_field.through is sender), None)
-    if m2m_field is None:
+    m2m_field = tracked_model._meta.get_field(name)
+    if action == "pre_clear":
+        # clear() says nothing of what it removes: look before it does
+        if reverse:
+            related = tracked_model._base_manager.db_manager(using).filter(**{name: instance})
+        else:
+            related = getattr(instance, name).all()
+        instance.__dict__.setdefault(_CLEARING_ATTR, {})[name] = {obj.pk for obj in related}
         return
-    related = model._base_manager.filter(pk__in=pk_set).order_by("pk")
-    key = "added" if action == "post_add" else "removed"
-    values = [{"pk": json_safe(obj.pk), "label": label_of(obj)} for obj in related]
-    record(
-        None,
-        tracking.verb("updated"),
-        instance,
-        tracking.target_of(instance),
-        using=using,
-        changes={m2m_field.name: {key: values}},
-    )
+    if action == "post_clear":
+        pk_set = instance.__dict__.get(_CLEARING_ATTR, {}).pop(name, None)
+        key = "removed"
+    elif action in {"post_add", "post_remove"}:
+        key = "added" if action == "post_add" else "removed"
+    else:
+        return
+    if not pk_set:
+        return
+    objects = list(model._base_manager.db_manager(using).filter(pk__in=pk_set).order_by("pk"))
+    if not reverse:
+        values = [{"pk": json_safe(obj.pk), "label": label_of(obj)} for obj in objects]
+        changes = {m2m_field.name: {key: values}}
+        record(
+            None,
+            tracking.verb("updated"),
+            instance,
+            tracking.target_of(instance),
+            using=using,
+            changes=changes,
+        )
+        return
+    # user.teams.add(team): the change belongs to each team
+    value = [{"pk": json_safe(instance.pk), "label": label_of(instance)}]
+    for obj in objects:
+        record(
+            None,
+            tracking.verb("updated"),
+            obj,
+            tracking.target_of(obj),
+            using=using,
+            changes={m2m_field.name: {key: value}},
+        )

@@ -20,7 +20,8 @@ activityui.track(
     target="project",
 )
 activityui.track(Project, fields=["name", "description"], target="team")
-activityui.track(Team, fields=["name", "members"])
+# membership is recorded explicitly ("joined"), so tracking members too would tell it twice
+activityui.track(Team, fields=["name"])
 
 
 def visible_teams(user):
@@ -53,17 +54,27 @@ def _ids(queryset):
 
 
 def team_scope(user):
-    """Actions in the projects and teams the user is a member of."""
+    """Actions in the projects and teams the user is a member of.
+
+    The ids are read first (one small query) and compared as text, like actstream stores them,
+    so that each project and team is its own branch on an index (see selectors.stream_page).
+    """
     project_ct = ContentType.objects.get_for_model(Project)
     team_ct = ContentType.objects.get_for_model(Team)
-    teams = _ids(visible_teams(user))
+    teams: set[str] = set()
+    projects: set[str] = set()
+    for team_id, project_id in visible_teams(user).order_by().values_list("pk", "projects__pk"):
+        teams.add(str(team_id))
+        if project_id is not None:
+            projects.add(str(project_id))
+    teams_in_order = sorted(teams)
     return (
-        Q(target_content_type=project_ct, target_object_id__in=_ids(visible_projects(user)))
-        | Q(target_content_type=team_ct, target_object_id__in=teams)
+        Q(target_content_type=project_ct, target_object_id__in=sorted(projects))
+        | Q(target_content_type=team_ct, target_object_id__in=teams_in_order)
         | Q(
             target_content_type__isnull=True,
             action_object_content_type=team_ct,
-            action_object_object_id__in=teams,
+            action_object_object_id__in=teams_in_order,
         )
     )
 
