@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/activityui
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-sqlite test-postgres lint typecheck install browser clean
+.PHONY: help demo test test-sqlite test-postgres lint typecheck messages install browser clean
 
 help:
 	@echo "make demo   - install, migrate and seed a SQLite database, serve http://127.0.0.1:8000/"
@@ -51,6 +51,12 @@ lint: $(STAMP)
 # mypy --strict with django-stubs on activityui/ (configured in pyproject.toml); not part of `make test`
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+
+# extract activityui's strings into activityui/locale/*/django.po, then compile the .mo files
+# (needs GNU gettext: apt-get install gettext; the .mo files are committed)
+messages: $(STAMP)
+	$(PY) scripts/makemessages.py
+	$(PY) scripts/makemessages.py compile
 
 test-sqlite: $(STAMP) browser
 	@echo "=== pytest on SQLite ==="
