@@ -138,25 +138,29 @@ class Endpoint:
     params: tuple[str, ...] = ()  # query parameters (GET) or form fields (POST)
     data: Callable[[World], dict[str, str]] | None = None
     page: bool = False  # a full HTML page (CSP, a11y)
-    query: str = ""
+    query: str = ""  # format fields: {old} (oldest action's cursor), {apollo} (an Apollo one)
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def id(self) -> str:
         return self.name
 
-    def url(self, world: World) -> str:
+    def url(self, world: World, query: str = "") -> str:
+        """The URL, with ``query`` (already formatted) added to the endpoint's own."""
         path = self.path(world)
-        query = self.query.format(old=world.old_cursor, apollo=world.apollo_cursor)
+        own = self.query.format(old=world.old_cursor, apollo=world.apollo_cursor)
+        query = "&".join(q for q in (own, query) if q)
         return f"{path}?{query}" if query else path
 
-    def call(self, client: Client, world: World, **extra: Any) -> HttpResponse:
+    def call(self, client: Client, world: World, query: str = "", **extra: Any) -> HttpResponse:
         headers = {"HX-Request": "true"} if self.htmx else {}
+        headers.update(self.headers)
         headers.update(extra.pop("headers", {}))
         if self.method == "POST":
             data = self.data(world) if self.data else {}
             data.update(extra.pop("data", {}))
-            return client.post(self.url(world), data, headers=headers, **extra)
-        return client.get(self.url(world), headers=headers, **extra)
+            return client.post(self.url(world, query), data, headers=headers, **extra)
+        return client.get(self.url(world, query), headers=headers, **extra)
 
 
 def _all(status: Status) -> dict[str, Status]:
@@ -174,6 +178,23 @@ def _apollo(ok: Status) -> dict[str, Status]:
 
 def _zephyr(ok: Status) -> dict[str, Status]:
     return {"anonymous": 302, "alice": 404, "carol": ok, "staff": 404}
+
+
+def _apollo_history(ok: Status) -> dict[str, Status]:
+    """An Apollo object's timeline: its members and staff (view_all_activity) only."""
+    return {"anonymous": 302, "alice": ok, "carol": 404, "staff": ok}
+
+
+def _staff_only(ok: Status) -> dict[str, Status]:
+    return {"anonymous": 302, "alice": 403, "carol": 403, "staff": ok}
+
+
+def _timeline(key: str, attr: str) -> Callable[[World], str]:
+    return lambda w: f"/activity/objects/{key}/{getattr(w, attr).pk}/"
+
+
+def _follow(key: str, attr: str) -> Callable[[World], str]:
+    return lambda w: f"/activity/follow/{key}/{getattr(w, attr).pk}/"
 
 
 FEED = "/activity/"
@@ -215,6 +236,62 @@ ENDPOINTS: list[Endpoint] = [
              page=True),
     Endpoint("following-fragment", lambda w: FOLLOWING, _signed_in(200), htmx=True,
              params=LIST_PARAMS),
+    Endpoint("feed-poll", lambda w: FEED, {**_signed_in(200), "staff": 204}, htmx=True,
+             params=LIST_PARAMS, query="after={old}", headers=(("HX-Target", "feed-banner"),)),
+    Endpoint("feed-new", lambda w: FEED, _signed_in((200, 204)), htmx=True,
+             params=LIST_PARAMS, query="after={old}"),
+    Endpoint("following-poll", lambda w: FOLLOWING, _signed_in((200, 204)), htmx=True,
+             params=LIST_PARAMS, query="after={old}", headers=(("HX-Target", "feed-banner"),)),
+    Endpoint("mark-read", lambda w: "/activity/read/", _all(302), method="POST",
+             params=("feed", "cursor"), data=lambda w: {"feed": "team", "cursor": w.old_cursor}),
+    Endpoint("mark-read-htmx", lambda w: "/activity/read/", _signed_in(200), method="POST",
+             htmx=True, params=("feed", "cursor"),
+             data=lambda w: {"feed": "following", "cursor": w.old_cursor}),
+    Endpoint("follow-apollo", _follow("demo.project", "apollo_project"), _apollo(302),
+             method="POST", params=("next",)),
+    Endpoint("follow-apollo-htmx", _follow("demo.task", "apollo_task"), _apollo(200),
+             method="POST", htmx=True, params=("next",)),
+    Endpoint("follow-zephyr", _follow("demo.project", "zephyr_project"), _zephyr(302),
+             method="POST", params=("next",)),
+    # --- activityui: object timelines
+    Endpoint("timeline-task", _timeline("demo.task", "apollo_comment_task"),
+             _apollo_history(200), params=LIST_PARAMS, page=True),
+    Endpoint("timeline-task-fragment", _timeline("demo.task", "apollo_comment_task"),
+             _apollo_history(200), htmx=True, params=LIST_PARAMS,
+             headers=(("HX-Target", "timeline-items"),)),
+    Endpoint("timeline-task-embedded", _timeline("demo.task", "apollo_comment_task"),
+             _apollo_history(200), htmx=True, params=LIST_PARAMS,
+             headers=(("HX-Current-URL", "http://testserver/tasks/1/"),)),
+    Endpoint("timeline-task-more", _timeline("demo.task", "apollo_task"),
+             _apollo_history(200), htmx=True, params=LIST_PARAMS, query="before={apollo}"),
+    Endpoint("timeline-project", _timeline("demo.project", "apollo_project"),
+             _apollo_history(200), params=LIST_PARAMS),
+    Endpoint("timeline-team", _timeline("demo.team", "apollo_team"), _apollo_history(200),
+             params=LIST_PARAMS),
+    Endpoint("timeline-zephyr", _timeline("demo.project", "zephyr_project"),
+             {"anonymous": 302, "alice": 404, "carol": 200, "staff": 200}, params=LIST_PARAMS),
+    Endpoint("timeline-missing", lambda w: "/activity/objects/demo.task/999999/",
+             {**_signed_in(404)}),
+    Endpoint("timeline-unregistered-type", lambda w: "/activity/objects/auth.permission/1/",
+             {**_signed_in(404), "staff": 200}),
+    Endpoint("timeline-no-such-type", lambda w: "/activity/objects/demo.nothing/1/",
+             _signed_in(404)),
+    # --- activityui: staff console
+    Endpoint("staff", lambda w: "/activity/staff/", _staff_only(200), params=LIST_PARAMS,
+             page=True),
+    Endpoint("staff-fragment", lambda w: "/activity/staff/", _staff_only(200), htmx=True,
+             params=LIST_PARAMS),
+    Endpoint("staff-more", lambda w: "/activity/staff/", _staff_only(200), htmx=True,
+             params=LIST_PARAMS, query="before={apollo}"),
+    Endpoint("staff-export-csv", lambda w: "/activity/staff/export.csv", _staff_only(200),
+             params=LIST_PARAMS),
+    Endpoint("staff-export-json", lambda w: "/activity/staff/export.json", _staff_only(200),
+             params=LIST_PARAMS),
+    Endpoint("staff-action", lambda w: f"/activity/staff/actions/{min(w.apollo_action_ids)}/",
+             _staff_only(200), page=True),
+    Endpoint("staff-action-panel",
+             lambda w: f"/activity/staff/actions/{min(w.apollo_action_ids)}/",
+             _staff_only(200), htmx=True),
 ]
 # fmt: on
 
