@@ -6,6 +6,7 @@ from typing import Any
 
 __all__ = [
     "acting_as",
+    "field_changes",
     "paused",
     "record",
     "record_bulk",
@@ -18,7 +19,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # Lazy re-exports: importing activityui must not import models before apps are ready.
-    if name in {"track", "record", "record_bulk", "acting_as", "paused"}:
+    if name in {"track", "record", "record_bulk", "acting_as", "paused", "field_changes"}:
         from activityui import capture
 
         return getattr(capture, name)

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from actstream.models import Action
 from django.contrib.auth import get_user_model
@@ -49,6 +49,10 @@ from django.utils.encoding import force_str
 from django.utils.functional import Promise
 
 from activityui.conf import app_settings
+
+# The Field API used here spans plain, relational and many-to-many fields (target_field,
+# related_model, get_cached_value...), which django-stubs splits across classes.
+FieldT = Any
 
 _request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
     "activityui_request", default=None
@@ -123,7 +127,7 @@ def current_actor() -> models.Model:
     request = _request.get()
     user = getattr(request, "user", None) if request is not None else None
     if user is not None and user.is_authenticated:
-        return user
+        return cast(models.Model, user)
     return system_actor()
 
 
@@ -204,7 +208,7 @@ def snapshot_of(obj: models.Model | None, *, gone: bool = False) -> dict[str, An
     return {"label": label_of(obj), "url": None if gone else url_of(obj)}
 
 
-def _normalise(model_field: models.Field, value: Any) -> Any:
+def _normalise(model_field: FieldT, value: Any) -> Any:
     """The Python value the database will hand back (``"3"`` → 3, ``"2026-01-05"`` → date)."""
     if value is None:
         return None
@@ -215,7 +219,7 @@ def _normalise(model_field: models.Field, value: Any) -> Any:
         return value
 
 
-def stored_value(model_field: models.Field, raw: Any, related: models.Model | None = None) -> Any:
+def stored_value(model_field: FieldT, raw: Any, related: models.Model | None = None) -> Any:
     """The stored form of one field value: choices keep their display text, foreign keys
     their pk and label (``related`` is the object ``raw`` points to, when known)."""
     if raw is None:
@@ -232,15 +236,15 @@ def stored_value(model_field: models.Field, raw: Any, related: models.Model | No
 
 
 def _related_objects(
-    wanted: Iterable[tuple[models.Field, Any]], using: str | None
-) -> dict[tuple[type[models.Model], Any], models.Model]:
+    wanted: Iterable[tuple[FieldT, Any]], using: str | None
+) -> dict[tuple[Any, Any], models.Model]:
     """Load the objects behind foreign key values, one query per related model."""
-    by_model: dict[tuple[type[models.Model], str], set[Any]] = {}
+    by_model: dict[tuple[Any, str], set[Any]] = {}
     for model_field, raw in wanted:
         if raw is not None:
             key = (model_field.related_model, model_field.target_field.attname)
             by_model.setdefault(key, set()).add(raw)
-    found: dict[tuple[type[models.Model], Any], models.Model] = {}
+    found: dict[tuple[Any, Any], models.Model] = {}
     for (model, attname), values in by_model.items():
         manager = model._base_manager.db_manager(using)
         for value, obj in manager.in_bulk(list(values), field_name=attname).items():
@@ -248,7 +252,7 @@ def _related_objects(
     return found
 
 
-def _cached_related(instance: models.Model, model_field: models.Field, raw: Any) -> Any:
+def _cached_related(instance: models.Model, model_field: FieldT, raw: Any) -> Any:
     related = model_field.get_cached_value(instance, default=None)
     if related is not None and getattr(related, model_field.target_field.attname) == raw:
         return related
@@ -266,8 +270,8 @@ def field_changes(
     """
     model = model if isinstance(model, type) else type(model)
     result: dict[str, list[Any]] = {}
-    lookups: list[tuple[models.Field, Any]] = []
-    fields: dict[str, models.Field | None] = {}
+    lookups: list[tuple[FieldT, Any]] = []
+    fields: dict[str, FieldT | None] = {}
     for name, (old, new) in pairs.items():
         try:
             model_field = model._meta.get_field(name)
@@ -327,7 +331,7 @@ def _actor_or_current(actor: Any) -> models.Model:
         not isinstance(actor, models.Model) and getattr(actor, "is_anonymous", False)
     ):
         return current_actor()  # None or AnonymousUser: the request user, else the system actor
-    return actor
+    return cast(models.Model, actor)
 
 
 def _build(
@@ -446,7 +450,8 @@ def record_bulk(
             )
         )
     manager = Action.objects.db_manager(using) if using else Action.objects
-    return manager.bulk_create(rows)
+    created: list[Action] = manager.bulk_create(rows)
+    return created
 
 
 # --------------------------------------------------------------------------- tracking
@@ -458,8 +463,8 @@ TargetSpec = str | Callable[[Any], models.Model | None] | None
 @dataclass
 class Tracking:
     model: type[models.Model]
-    fields: list[models.Field]
-    m2m_fields: list[models.ManyToManyField]
+    fields: list[FieldT]
+    m2m_fields: list[FieldT]
     target: TargetSpec
     verbs: dict[str, str] = field(default_factory=dict)
 
@@ -471,9 +476,10 @@ class Tracking:
             return None
         if callable(self.target):
             return self.target(instance)
-        return getattr(instance, self.target)
+        target: models.Model | None = getattr(instance, self.target)
+        return target
 
-    def target_field(self) -> models.Field | None:
+    def target_field(self) -> FieldT | None:
         """The foreign key named as target, if the target is one."""
         if not isinstance(self.target, str):
             return None
@@ -514,7 +520,7 @@ def track(
     """
 
     def register(cls: type[models.Model]) -> type[models.Model]:
-        concrete = [cls._meta.get_field(name) for name in fields]
+        concrete: list[FieldT] = [cls._meta.get_field(name) for name in fields]
         for model_field in concrete:
             if model_field.auto_created or not (model_field.concrete or model_field.many_to_many):
                 raise ValueError(
@@ -601,7 +607,7 @@ def _before_save(
             return  # not in the database: this save creates it
         initial = {**initial, **row}
     changes: dict[str, list[Any]] = {}
-    relations: list[tuple[models.Field, Any, Any]] = []
+    relations: list[tuple[FieldT, Any, Any]] = []
     for model_field in saved:
         old = _normalise(model_field, initial[model_field.attname])
         new = _normalise(model_field, instance.__dict__[model_field.attname])
@@ -679,9 +685,9 @@ def _target_when_deleted(
         if raw is None:
             return None
         if isinstance(origin, target_field.related_model) and origin.pk == raw:
-            return origin
+            return cast(models.Model, origin)
         deleting = getattr(origin, "__dict__", {}).get(_DELETING_ATTR, {})
-        known = deleting.get((target_field.related_model, raw))
+        known: models.Model | None = deleting.get((target_field.related_model, raw))
         if known is not None:
             return known
     try:

@@ -22,7 +22,14 @@ _registry: dict[str, Verb] = {}
 def register_verb(
     key: str, phrase: str | Promise, *, icon: str = "dot", template: str | None = None
 ) -> Verb:
-    """Register (or replace) how ``key`` is displayed. Verbs are stored untranslated."""
+    """Register (or replace) how ``key`` is displayed. Verbs are stored untranslated.
+
+    ``phrase`` is shown between the actor and the object ("commented on"): pass a lazy
+    translation (``gettext_lazy``) so it follows the reader's language. ``icon`` names a symbol
+    of ``static/activityui/icons.svg``; ``template`` optionally renders a richer entry body.
+    """
+    if not isinstance(key, str) or not key.strip() or len(key) > 255:
+        raise ValueError(f"A verb key is a non-empty text of at most 255 characters: {key!r}")
     verb = Verb(key=key, phrase=phrase, icon=icon, template=template)
     _registry[key] = verb
     return verb
