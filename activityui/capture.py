@@ -344,6 +344,7 @@ def _build(
     timestamp: dt.datetime | None,
     data: dict[str, Any],
     gone: bool = False,
+    target_gone: bool = False,
 ) -> Action:
     actor_ct, actor_id = _ref(actor, "actor")
     object_ct, object_id = _ref(action_object, "action object")
@@ -352,7 +353,7 @@ def _build(
     payload["snapshot"] = {
         "actor": snapshot_of(actor),
         "action_object": snapshot_of(action_object, gone=gone),
-        "target": snapshot_of(target),
+        "target": snapshot_of(target, gone=target_gone),
     }
     return Action(
         actor_content_type=actor_ct,
@@ -678,22 +679,26 @@ def _before_delete(
 
 def _target_when_deleted(
     tracking: Tracking, instance: models.Model, origin: Any
-) -> models.Model | None:
+) -> tuple[models.Model | None, bool]:
+    """The target of a deleted instance, and whether the same delete removes it too."""
+    deleting = getattr(origin, "__dict__", {}).get(_DELETING_ATTR, {})
     target_field = tracking.target_field()
     if target_field is not None and not target_field.is_cached(instance):
         raw = getattr(instance, target_field.attname)
         if raw is None:
-            return None
-        if isinstance(origin, target_field.related_model) and origin.pk == raw:
-            return cast(models.Model, origin)
-        deleting = getattr(origin, "__dict__", {}).get(_DELETING_ATTR, {})
+            return None, False
         known: models.Model | None = deleting.get((target_field.related_model, raw))
+        if known is None and isinstance(origin, target_field.related_model) and origin.pk == raw:
+            known = cast(models.Model, origin)
         if known is not None:
-            return known
+            return known, True
     try:
-        return tracking.target_of(instance)
+        target = tracking.target_of(instance)
     except models.ObjectDoesNotExist:
-        return None
+        return None, False
+    if target is None:
+        return None, False
+    return target, (type(target), target.pk) in deleting
 
 
 def _after_delete(
@@ -706,15 +711,17 @@ def _after_delete(
     tracking = _tracked.get(sender)
     if tracking is None or _paused.get():
         return
+    target, target_gone = _target_when_deleted(tracking, instance, origin)
     action = _build(
         actor=current_actor(),
         verb=tracking.verb("deleted"),
         action_object=instance,
-        target=_target_when_deleted(tracking, instance, origin),
+        target=target,
         public=True,
         timestamp=None,
         data={},
         gone=True,  # its URL leads nowhere any more
+        target_gone=target_gone,
     )
     action.save(using=using)
 

@@ -148,15 +148,37 @@ def word_diff(old: str, new: str) -> tuple[DiffPart, ...]:
     a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
     parts: list[DiffPart] = []
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes = matcher.get_opcodes()
+    # A lone space kept between two edits ("quick brown" -> "slow red") would chop the diff
+    # into word-by-word pairs; merge such edits into one deleted and one inserted run.
+    removed: list[str] = []
+    added: list[str] = []
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":
-            parts.append(DiffPart("equal", "".join(a[i1:i2])))
+            text = "".join(a[i1:i2])
+            if text.isspace() and 0 < index < len(opcodes) - 1:
+                removed.append(text)
+                added.append(text)
+                continue
+            _flush_edit(parts, removed, added)
+            parts.append(DiffPart("equal", text))
             continue
-        if op in {"delete", "replace"}:
-            parts.append(DiffPart("delete", "".join(a[i1:i2])))
-        if op in {"insert", "replace"}:
-            parts.append(DiffPart("insert", "".join(b[j1:j2])))
+        removed.extend(a[i1:i2])
+        added.extend(b[j1:j2])
+    _flush_edit(parts, removed, added)
     return tuple(parts)
+
+
+def _flush_edit(parts: list[DiffPart], removed: list[str], added: list[str]) -> None:
+    old, new = "".join(removed), "".join(added)
+    if old.strip():
+        parts.append(DiffPart("delete", old))
+    if new.strip():
+        parts.append(DiffPart("insert", new))
+    elif new and not old.strip():
+        parts.append(DiffPart("equal", new))  # only whitespace changed: keep the spacing
+    removed.clear()
+    added.clear()
 
 
 def _field_name(model: Any, name: str) -> str:
@@ -188,14 +210,15 @@ def present_changes(model: Any, changes: Any) -> tuple[Change, ...]:
             continue
         if not isinstance(value, list | tuple) or len(value) != 2:
             continue
-        old, new = display_value(value[0]), display_value(value[1])
+        model_field = _model_field(model, str(name))
+        old, new = _change_value(model_field, value[0]), _change_value(model_field, value[1])
         diff: tuple[DiffPart, ...] = ()
         if (
             isinstance(value[0], str)
             and isinstance(value[1], str)
             and max(len(value[0]), len(value[1])) >= LONG_TEXT
         ):
-            diff = word_diff(value[0], value[1])
+            diff = condense_diff(word_diff(value[0], value[1]))
         result.append(Change(field=str(name), name=label, old=old, new=new, diff=diff))
     return tuple(result)
 
@@ -277,3 +300,119 @@ def group_by_day(entries: Sequence[ActionEntry]) -> list[DayGroup]:
     if current and current_day is not None:
         groups.append(DayGroup(current_day, day_label(current_day, today), tuple(current)))
     return groups
+
+
+# --- object timeline ---
+
+DIFF_CONTEXT_WORDS = 8  # unchanged words kept on each side of an edit in a long text diff
+COMPACT_CHANGES = 3  # an action changing more fields than this folds the rest away
+
+
+def _model_field(model: Any, name: str) -> Any:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:
+        return None
+
+
+def _change_value(model_field: Any, value: Any) -> str:
+    """One side of a change as text: choices and FKs by label, dates in the active locale."""
+    if isinstance(value, dict) and value.get("label") is None and value.get("pk") is not None:
+        return f"#{value['pk']}"  # the related object was already gone when this was recorded
+    if isinstance(value, str) and model_field is not None:
+        from django.db import models
+
+        try:
+            if isinstance(model_field, models.DateTimeField):
+                moment = dt.datetime.fromisoformat(value)
+                if timezone.is_aware(moment):
+                    moment = timezone.localtime(moment)
+                return date_format(moment, "DATETIME_FORMAT")
+            if isinstance(model_field, models.DateField):
+                return date_format(dt.date.fromisoformat(value), "DATE_FORMAT")
+        except ValueError:
+            pass  # not an ISO value (e.g. stored before the field type changed): show as is
+    return display_value(value)
+
+
+def condense_diff(
+    parts: Sequence[DiffPart], *, context: int = DIFF_CONTEXT_WORDS
+) -> tuple[DiffPart, ...]:
+    """Shorten long unchanged runs of a word diff to ``context`` words around each edit."""
+    if all(part.op == "equal" for part in parts):
+        return tuple(parts)
+    result = []
+    last = len(parts) - 1
+    for index, part in enumerate(parts):
+        if part.op != "equal":
+            result.append(part)
+            continue
+        tokens = re.findall(r"\S+\s*", part.text)
+        keep_head = context if index > 0 else 0
+        keep_tail = context if index < last else 0
+        if len(tokens) <= keep_head + keep_tail + 2:
+            result.append(part)
+            continue
+        lead = re.match(r"\s*", part.text).group()  # type: ignore[union-attr]
+        head = lead + "".join(tokens[:keep_head]) if keep_head else ""
+        tail = "".join(tokens[len(tokens) - keep_tail :]) if keep_tail else ""
+        result.append(DiffPart("equal", f"{head}… {tail}" if head else f"… {tail}"))
+    return tuple(result)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """An action as one object's timeline shows it (the object itself is not repeated)."""
+
+    entry: ActionEntry
+    about_self: bool  # the action object is the timeline's object
+    in_self: bool  # the target is the timeline's object
+    changes: tuple[Change, ...]  # shown at once
+    more_changes: tuple[Change, ...]  # folded away when many fields changed together
+
+    @property
+    def timestamp(self) -> dt.datetime:
+        return self.entry.timestamp
+
+
+def _is(ref: ObjectRef | None, key: str, object_id: str) -> bool:
+    return ref is not None and ref.type_key == key and ref.object_id == object_id
+
+
+def present_timeline(actions: Iterable[Any], *, key: str, object_id: str) -> list[TimelineEntry]:
+    """Timeline entries of the object ``key`` ("app_label.model_name") / ``object_id``."""
+    result = []
+    for entry in present(actions):
+        changes = entry.changes
+        if len(changes) > COMPACT_CHANGES + 1:
+            shown, more = changes[:COMPACT_CHANGES], changes[COMPACT_CHANGES:]
+        else:
+            shown, more = changes, ()
+        result.append(
+            TimelineEntry(
+                entry=entry,
+                about_self=_is(entry.action_object, key, object_id),
+                in_self=_is(entry.target, key, object_id),
+                changes=shown,
+                more_changes=more,
+            )
+        )
+    return result
+
+
+def subject_label(entries: Sequence[TimelineEntry], key: str, object_id: str) -> str | None:
+    """The newest snapshot label of the timeline's object among ``entries`` (None if absent)."""
+    for item in entries:
+        for ref in (item.entry.action_object, item.entry.target, item.entry.actor):
+            if _is(ref, key, object_id) and ref is not None:
+                return ref.label
+    return None
+
+
+def count_label(count: int, limit: int) -> str:
+    """ "" for none, "7", or "20+" past ``limit`` (counts stop there to stay cheap)."""
+    if count <= 0:
+        return ""
+    return f"{limit}+" if count > limit else str(count)

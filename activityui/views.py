@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
@@ -14,9 +20,21 @@ from django_htmx.middleware import HtmxDetails
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
 from activityui.feeds import get_feed
-from activityui.filters import ActionFilterSet
-from activityui.presenters import group_by_day, present
-from activityui.selectors import UnknownFeed, action_list_for_feed, page_of
+from activityui.filters import ActionFilterSet, TimelineFilterSet
+from activityui.presenters import (
+    group_by_day,
+    present,
+    present_timeline,
+    subject_label,
+    timeline_url,
+)
+from activityui.selectors import (
+    UnknownFeed,
+    action_list_for_feed,
+    action_list_for_object,
+    page_of,
+)
+from activityui.visibility import can_see, can_view_all
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -95,3 +113,126 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         context,
         fragment="feed-page" if before else "feed-items",
     )
+
+
+# --- object timeline ---
+
+NOT_FOUND = "No history here."  # one message: a hidden object reads exactly like a missing one
+
+
+@dataclass(frozen=True)
+class TimelineSubject:
+    """The object a timeline is about, resolved from the URL (``obj`` None once deleted)."""
+
+    key: str  # "app_label.model_name"
+    object_id: str
+    content_type: ContentType
+    model: type[models.Model] | None
+    obj: models.Model | None
+
+    @property
+    def type_name(self) -> str:
+        return str(self.model._meta.verbose_name) if self.model else self.content_type.model
+
+    @property
+    def url(self) -> str | None:
+        get_url = getattr(self.obj, "get_absolute_url", None)
+        return str(get_url()) if get_url is not None else None
+
+    @property
+    def timeline_url(self) -> str:
+        return timeline_url(self.key, self.object_id) or ""
+
+
+def _timeline_subject(key: str, raw_id: str) -> TimelineSubject:
+    """Resolve ``app_label.model_name`` and the pk; anything malformed or unknown is a 404."""
+    app_label, dot, model_name = key.partition(".")
+    if not dot:
+        raise Http404(NOT_FOUND)
+    try:
+        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
+    except ContentType.DoesNotExist as exc:
+        raise Http404(NOT_FOUND) from exc
+    model = content_type.model_class()
+    if model is None:  # the model itself is gone; its history is kept as snapshots
+        return TimelineSubject(key, raw_id, content_type, None, None)
+    try:
+        pk = model._meta.pk.to_python(raw_id)
+    except ValidationError as exc:
+        raise Http404(NOT_FOUND) from exc
+    if pk is None or pk == "":
+        raise Http404(NOT_FOUND)
+    obj = model._default_manager.filter(pk=pk).first()
+    return TimelineSubject(key, str(pk), content_type, model, obj)
+
+
+def _embedded(request: HtmxHttpRequest) -> bool:
+    """Loaded into another page (the template tag) rather than shown at its own URL."""
+    if not is_fragment_request(request):
+        return False
+    return urlsplit(request.htmx.current_url_abs_path or "").path != request.path
+
+
+@require_GET
+@login_required
+def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
+    """One object's history; its fragments serve the lazy template tag, filters and paging."""
+    subject = _timeline_subject(key, object_id)
+    staff = can_view_all(request.user)
+    if subject.obj is None and not staff:
+        raise Http404(NOT_FOUND)
+    if subject.obj is not None and not staff and not can_see(request.user, subject.obj):
+        raise Http404(NOT_FOUND)
+    actions = action_list_for_object(
+        user=request.user, content_type=subject.content_type, object_id=subject.object_id
+    )
+    if subject.obj is None and not actions.exists():
+        raise Http404(NOT_FOUND)
+    try:
+        before = cursor_param(request, "before")
+    except BadParameter as exc:
+        return HttpResponseBadRequest(str(exc))
+    filterset = TimelineFilterSet(
+        request.GET or None, queryset=actions, request=request, model=subject.model
+    )
+    valid = filterset.is_valid() if filterset.is_bound else True
+    queryset = filterset.qs if valid else actions.none()
+    page = page_of(queryset, before=before, size=app_settings.PAGE_SIZE)
+    entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
+    days = group_by_day(entries)  # type: ignore[arg-type]
+    label = (
+        str(subject.obj)
+        if subject.obj is not None
+        else subject_label(entries, subject.key, subject.object_id)
+        or f"{subject.type_name} #{subject.object_id}"
+    )
+    if before is not None:
+        fragment = "timeline-page"
+    elif is_fragment_request(request) and request.htmx.target == "timeline-items":
+        fragment = "timeline-items"
+    else:
+        fragment = "timeline"
+    context = {
+        "subject": subject,
+        "label": label,
+        "deleted": subject.obj is None,
+        "embedded": _embedded(request),
+        "filterset": filterset,
+        "filters_valid": valid,
+        "filtered": valid and filterset.is_bound and any(filterset.form.cleaned_data.values()),
+        "page": page,
+        "days": days,
+        # a page that starts on the day the previous one ended on gets no second heading
+        "continues_day": bool(
+            before and days and days[0].day == timezone.localtime(before.timestamp).date()
+        ),
+    }
+    response = render_page(
+        request,
+        "activityui/timeline.html",
+        context,
+        fragment=fragment,
+        status=200 if valid else 400,
+    )
+    patch_vary_headers(response, ["HX-Target"])
+    return response

@@ -513,19 +513,27 @@ def test_deleted_project_cascades_but_keeps_task_history(world):
     assert project_entries[-1].target.label == "Apollo"
 
 
-def test_deleting_a_project_does_not_query_per_task(world, django_assert_num_queries):
-    def delete_cost(tasks: int) -> int:
-        project = ProjectFactory(team=world.team)
-        for _ in range(tasks):
-            TaskFactory(project=project)
-        project = Project.objects.get(pk=project.pk)
-        from django.test.utils import CaptureQueriesContext
+def test_cascade_delete_does_not_query_per_object(world):
+    from django.test.utils import CaptureQueriesContext
 
-        with acting_as(world.alice), CaptureQueriesContext(connection) as ctx:
-            project.delete()
-        return len([q for q in ctx.captured_queries if q["sql"].startswith("SELECT")])
+    def delete_cost(tasks: int) -> int:
+        team = TeamFactory()
+        for _ in range(tasks):
+            TaskFactory(project=ProjectFactory(team=team))
+        team = Team.objects.get(pk=team.pk)
+        with acting_as(world.alice), CaptureQueriesContext(connection) as queries:
+            team.delete()  # cascades to projects, then to their tasks
+        return len([q for q in queries.captured_queries if q["sql"].startswith("SELECT")])
 
     assert delete_cost(2) == delete_cost(6)
+
+
+def test_cascade_delete_snapshots_targets_deleted_with_them(world):
+    task_pk = world.task.pk
+    Team.objects.get(pk=world.team.pk).delete()
+    deleted = history_of(Task, task_pk)[-1]
+    assert deleted.verb == "deleted"
+    assert deleted.data["snapshot"]["target"] == {"label": "Apollo Web", "url": None}
 
 
 def test_deleted_user_history_remains_readable(world):
