@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -28,8 +29,8 @@ class ActivityUIMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         with request_context(request):
-            return self.get_response(request)  # type: ignore[return-value]
+            return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         with request_context(request):
-            return await self.get_response(request)  # type: ignore[misc]
+            return await cast(Awaitable[HttpResponseBase], self.get_response(request))
