@@ -229,7 +229,8 @@ def present(actions: Iterable[Any]) -> list[ActionEntry]:
     entries = []
     for action in actions:
         data = action.data if isinstance(action.data, dict) else {}
-        snapshot = data.get("snapshot") if isinstance(data.get("snapshot"), dict) else {}
+        snapshot = data.get("snapshot")
+        snapshot = snapshot if isinstance(snapshot, dict) else {}
         verb = get_verb(action.verb)
         actor = _ref(action.actor_content_type_id, action.actor_object_id, snapshot.get("actor"))
         action_object = _ref(
