@@ -54,10 +54,10 @@ class ActionFilterSet(django_filters.FilterSet):
         self.filters["verb"].extra["choices"] = verb_choices
         self.filters["object_type"].extra["choices"] = object_type_choices
 
-    def filter_actor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_actor(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(actor_object_id__in=_user_ids_matching(value))
 
-    def filter_object_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_object_type(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         app_label, _dot, model = value.partition(".")
         content_type = ContentType.objects.filter(app_label=app_label, model=model).first()
         if content_type is None:
@@ -66,7 +66,7 @@ class ActionFilterSet(django_filters.FilterSet):
             Q(action_object_content_type=content_type) | Q(target_content_type=content_type)
         )
 
-    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_text(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         value = value.strip()
         if not value:
             return queryset
@@ -84,7 +84,7 @@ def object_type_choices() -> list[tuple[str, str]]:
     return sorted(choices, key=lambda c: c[1])
 
 
-def _user_ids_matching(value: str) -> QuerySet:
+def _user_ids_matching(value: str) -> QuerySet[Any]:
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
@@ -137,5 +137,5 @@ class TimelineFilterSet(django_filters.FilterSet):
         self.filters["verb"].extra["choices"] = verb_choices
         self.filters["field"].extra["choices"] = tracked_field_choices(model)
 
-    def filter_field(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(data__changes__has_key=value)

@@ -26,14 +26,14 @@ class UnknownFeed(LookupError):
     pass
 
 
-def _actions() -> QuerySet:
+def _actions() -> QuerySet[Any]:
     queryset = Action.objects.all()
     if app_settings.READ_DATABASE:
         queryset = queryset.using(app_settings.READ_DATABASE)
     return queryset.order_by(*NEWEST_FIRST)
 
 
-def action_list_for_feed(*, user: Any, feed: str) -> QuerySet:
+def action_list_for_feed(*, user: Any, feed: str) -> QuerySet[Any]:
     """The actions of the named feed that ``user`` may see, newest first."""
     scope = get_feed(feed)
     if scope is None:
@@ -50,7 +50,9 @@ def object_q(content_type: ContentType, object_id: str) -> Q:
     )
 
 
-def action_list_for_object(*, user: Any, content_type: ContentType, object_id: str) -> QuerySet:
+def action_list_for_object(
+    *, user: Any, content_type: ContentType, object_id: str
+) -> QuerySet[Any]:
     """One object's history as ``user`` may see it (staff with the permission: all of it)."""
     queryset = _actions().filter(object_q(content_type, str(object_id)))
     if can_view_all(user):
@@ -58,20 +60,20 @@ def action_list_for_object(*, user: Any, content_type: ContentType, object_id: s
     return queryset.filter(action_visibility_q(user))
 
 
-def action_list_for_staff(*, user: Any) -> QuerySet:
+def action_list_for_staff(*, user: Any) -> QuerySet[Any]:
     """Every action on the site, for users holding ``activityui.view_all_activity``."""
     if not can_view_all(user):
         return _actions().none()
     return _actions()
 
 
-def older_than(queryset: QuerySet, cursor: Cursor) -> QuerySet:
+def older_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
     return queryset.filter(
         Q(timestamp__lt=cursor.timestamp) | Q(timestamp=cursor.timestamp, id__lt=cursor.id)
     )
 
 
-def newer_than(queryset: QuerySet, cursor: Cursor) -> QuerySet:
+def newer_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
     return queryset.filter(
         Q(timestamp__gt=cursor.timestamp) | Q(timestamp=cursor.timestamp, id__gt=cursor.id)
     )
@@ -98,7 +100,7 @@ class Page:
         return encode_cursor(first.timestamp, first.pk)
 
 
-def page_of(queryset: QuerySet, *, before: Cursor | None = None, size: int) -> Page:
+def page_of(queryset: QuerySet[Any], *, before: Cursor | None = None, size: int) -> Page:
     """One page, newest first, older than ``before``: fetches ``size + 1`` rows, no COUNT."""
     if before is not None:
         queryset = older_than(queryset, before)

@@ -20,7 +20,7 @@ from django.db.models.functions import Cast
 
 from activityui.conf import app_settings
 
-VisibilityRule = Callable[[Any], QuerySet]
+VisibilityRule = Callable[[Any], QuerySet[Any]]
 
 STAFF_PERMISSION = "activityui.view_all_activity"
 
@@ -40,7 +40,7 @@ def can_view_all(user: Any) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_perm(STAFF_PERMISSION))
 
 
-def visible_objects(model: type[models.Model], user: Any) -> QuerySet | None:
+def visible_objects(model: type[models.Model], user: Any) -> QuerySet[Any] | None:
     """Instances of ``model`` that ``user`` may see; None when no rule is registered."""
     rule = _rules.get(model)
     if rule is None:
@@ -50,7 +50,7 @@ def visible_objects(model: type[models.Model], user: Any) -> QuerySet | None:
     return rule(user)
 
 
-def visible_ids(model: type[models.Model], user: Any) -> QuerySet | None:
+def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | None:
     """The primary keys of :func:`visible_objects`, as text (actstream's object ids are text)."""
     objects = visible_objects(model, user)
     if objects is None:
