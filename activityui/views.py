@@ -44,7 +44,7 @@ class HtmxHttpRequest(HttpRequest):
 def is_fragment_request(request: HtmxHttpRequest) -> bool:
     """True for htmx requests that want a fragment (not boosted, not a history restore)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    return htmx is not None and bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render_page(
