@@ -30,7 +30,8 @@ def _actions() -> QuerySet[Any]:
     queryset = Action.objects.all()
     if app_settings.READ_DATABASE:
         queryset = queryset.using(app_settings.READ_DATABASE)
-    return queryset.order_by(*NEWEST_FIRST)
+    ordered: QuerySet[Any] = queryset.order_by(*NEWEST_FIRST)
+    return ordered
 
 
 def action_list_for_feed(*, user: Any, feed: str) -> QuerySet[Any]:

@@ -55,7 +55,10 @@ def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | None:
     objects = visible_objects(model, user)
     if objects is None:
         return None
-    return objects.order_by().annotate(_aui_id=Cast("pk", CharField())).values("_aui_id")
+    ids: QuerySet[Any] = (
+        objects.order_by().annotate(_aui_id=Cast("pk", CharField())).values("_aui_id")
+    )
+    return ids
 
 
 def can_see(user: Any, obj: models.Model) -> bool:
