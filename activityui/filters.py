@@ -70,9 +70,10 @@ class ActionFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.annotate(_aui_text=Cast("data", TextField())).filter(
+        matched: QuerySet[Any] = queryset.annotate(_aui_text=Cast("data", TextField())).filter(
             Q(verb__icontains=value) | Q(_aui_text__icontains=value)
         )
+        return matched
 
 
 def object_type_choices() -> list[tuple[str, str]]:
