@@ -38,4 +38,7 @@ def decode_cursor(token: str) -> Cursor:
         raise InvalidCursor(str(exc)) from exc
     if timestamp.tzinfo is None or number < 0 or number > 2**63 - 1:
         raise InvalidCursor("not a position")
+    # years 1 and 9999 overflow when shifted to UTC or to the local time zone (a 500)
+    if not 2 <= timestamp.year <= 9998:
+        raise InvalidCursor("not a position")
     return Cursor(timestamp=timestamp, id=number)
