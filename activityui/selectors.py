@@ -6,7 +6,9 @@ narrows them and :func:`page_of` applies the keyset cursor last. No OFFSET, no C
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from actstream.models import Action
@@ -17,7 +19,7 @@ from django.db.models import Q, QuerySet
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, encode_cursor
 from activityui.feeds import get_feed
-from activityui.visibility import action_visibility_q, can_view_all
+from activityui.visibility import Visibility, action_visibility_q, can_view_all
 
 NEWEST_FIRST = ("-timestamp", "-id")
 
@@ -36,10 +38,7 @@ def _actions() -> QuerySet[Any]:
 
 def action_list_for_feed(*, user: Any, feed: str) -> QuerySet[Any]:
     """The actions of the named feed that ``user`` may see, newest first."""
-    scope = get_feed(feed)
-    if scope is None:
-        raise UnknownFeed(feed)
-    return _actions().filter(scope.scope(user)).filter(action_visibility_q(user))
+    return feed_stream(user=user, feed=feed).queryset
 
 
 def object_q(content_type: ContentType, object_id: str) -> Q:
@@ -55,10 +54,7 @@ def action_list_for_object(
     *, user: Any, content_type: ContentType, object_id: str
 ) -> QuerySet[Any]:
     """One object's history as ``user`` may see it (staff with the permission: all of it)."""
-    queryset = _actions().filter(object_q(content_type, str(object_id)))
-    if can_view_all(user):
-        return queryset
-    return queryset.filter(action_visibility_q(user))
+    return object_stream(user=user, content_type=content_type, object_id=object_id).queryset
 
 
 def action_list_for_staff(*, user: Any) -> QuerySet[Any]:
@@ -68,21 +64,218 @@ def action_list_for_staff(*, user: Any) -> QuerySet[Any]:
     return _actions()
 
 
+# --- index-friendly reading: streams and their branches (perf) ---
+
+MAX_BRANCHES = 48  # more branches than this: one plain query, the planner chooses
+MAX_SPLIT = 24  # an ``<role>_object_id__in`` list up to this long becomes one branch per id
+Narrow = Callable[[QuerySet[Any]], QuerySet[Any]]
+
+
+class Stream:
+    """The actions of a feed or timeline: an unsliced ``queryset`` (scope + visibility, newest
+    first) for FilterSets and counts, and the ``branches`` of its scope for :func:`stream_page`.
+
+    The branches are the OR-terms of the scope, each an equality on one content type and object
+    id where possible, so that each is one backward scan of a (type, id, timestamp, id) index
+    that stops after a page, instead of one OR that no index serves. Everything is built on
+    first use: a poll that finds nothing new builds nothing.
+    """
+
+    def __init__(self, scope: Callable[[], Q], *, viewer: Any, restricted: bool) -> None:
+        self._scope_factory = scope
+        self.viewer = viewer
+        self.restricted = restricted  # False: no visibility filter (staff on a timeline)
+        self.visibility = Visibility(viewer)
+        self._scope: Q | None = None
+        self._branches: tuple[Q, ...] | None = None
+
+    @property
+    def scope(self) -> Q:
+        if self._scope is None:
+            self._scope = self._scope_factory()
+        return self._scope
+
+    @cached_property
+    def queryset(self) -> QuerySet[Any]:
+        queryset = _actions().filter(self.scope)
+        if self.restricted:
+            queryset = queryset.filter(action_visibility_q(self.viewer))
+        return queryset
+
+    @property
+    def branches(self) -> tuple[Q, ...]:
+        if self._branches is None:
+            self._branches = split_branches(self.scope)
+        return self._branches
+
+    def fast_queryset(self) -> QuerySet[Any]:
+        """The rows of :attr:`queryset`, with the visibility read once and inlined."""
+        queryset = _actions().filter(self.scope)
+        if self.restricted:
+            queryset = queryset.filter(self.visibility.q())
+        return queryset
+
+
+def feed_stream(*, user: Any, feed: str) -> Stream:
+    """The actions of the named feed that ``user`` may see, with the branches of its scope."""
+    scope = get_feed(feed)
+    if scope is None:
+        raise UnknownFeed(feed)
+    return Stream(lambda: scope.scope(user), viewer=user, restricted=True)
+
+
+def object_stream(*, user: Any, content_type: ContentType, object_id: str) -> Stream:
+    """One object's history as ``user`` may see it: three branches (actor, object, target)."""
+    q = object_q(content_type, str(object_id))
+    return Stream(lambda: q, viewer=user, restricted=not can_view_all(user))
+
+
+def stream_page(
+    stream: Stream,
+    *,
+    narrow: Narrow | None = None,
+    before: Cursor | None = None,
+    size: int,
+) -> Page:
+    """One page of ``stream`` older than ``before``, narrowed by ``narrow`` (e.g. a bound and
+    valid FilterSet's ``filter_queryset``): the same rows as
+    ``page_of(narrow(stream.queryset), before=before, size=size)``, read as a union of one
+    LIMITed index scan per branch. Queries: the scope's own (e.g. the follows), one for the
+    visible ids, one for the page."""
+    branches = stream.branches if 1 < len(stream.branches) <= MAX_BRANCHES else ()
+    if not branches:
+        queryset = stream.fast_queryset()
+        queryset = queryset if narrow is None else narrow(queryset)
+        return page_of(queryset, before=before, size=size)
+    limit = size + 1
+    parts = []
+    for branch in branches:
+        arm = _actions().filter(branch)
+        if stream.restricted:
+            arm = arm.filter(stream.visibility.branch_q(branch))
+        if narrow is not None:
+            arm = narrow(arm)
+        if before is not None:
+            arm = older_than(arm, before)
+        # SQLite forbids LIMIT in the arms of a compound SELECT: each arm is "pk IN (limited)"
+        limited = arm.order_by(*NEWEST_FIRST).values("pk")[:limit]
+        parts.append(_plain().filter(pk__in=limited).values("pk"))
+    ids = parts[0].union(*parts[1:], all=True)
+    rows = list(_actions().filter(pk__in=ids)[:limit])
+    return Page(actions=rows[:size], has_more=len(rows) > size)
+
+
+def stream_newer(
+    stream: Stream, *, after: Cursor, narrow: Narrow | None = None, limit: int
+) -> list[models.Model]:
+    """Up to ``limit`` actions of ``stream`` newer than ``after``, newest first (for polling).
+
+    First one probe of the (timestamp, id) index for anything newer on the whole site: when
+    nothing is, that is the only query and nothing else is built."""
+    if not anything_newer(after=after):
+        return []
+    queryset = stream.fast_queryset()
+    if narrow is not None:
+        queryset = narrow(queryset)
+    return list(newer_than(queryset, after).order_by(*NEWEST_FIRST)[:limit])
+
+
+def anything_newer(*, after: Cursor) -> bool:
+    """Is any action on the site newer than ``after``? One probe of the (timestamp, id) index,
+    no scope, no visibility: a poll can answer 204 from this alone when it is False."""
+    return newer_than(_plain(), after).exists()
+
+
+def _plain() -> QuerySet[Any]:
+    queryset: QuerySet[Any] = Action._base_manager.order_by()
+    if app_settings.READ_DATABASE:
+        queryset = queryset.using(app_settings.READ_DATABASE)
+    return queryset
+
+
+def _or_terms(q: Q) -> list[Q]:
+    if q.connector == Q.OR and not q.negated:
+        terms = []
+        for child in q.children:
+            terms.extend(_or_terms(child) if isinstance(child, Q) else [Q(child)])
+        return terms
+    return [q]
+
+
+def _values_of(value: Any, cache: dict[int, list[Any] | None]) -> list[Any] | None:
+    """The values of an ``__in`` right-hand side, if there are few (None: keep it as it is)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        values = list(value)
+        return values if len(values) <= MAX_SPLIT else None
+    if not isinstance(value, QuerySet):
+        return None
+    if id(value) not in cache:
+        rows = list(value[: MAX_SPLIT + 1])
+        found: list[Any] = []
+        readable = True
+        for row in rows:
+            if isinstance(row, dict) and len(row) == 1:
+                found.append(next(iter(row.values())))
+            elif isinstance(row, str | int):
+                found.append(row)
+            else:
+                readable = False
+                break
+        cache[id(value)] = found if readable and len(rows) <= MAX_SPLIT else None
+    return cache[id(value)]
+
+
+def split_branches(scope: Q) -> tuple[Q, ...]:
+    """The OR-terms of ``scope``; a term ``<role>_object_id__in=<few ids>`` becomes one term
+    per id (an ``__in`` subquery is read for that: one query). Empty terms are dropped."""
+    cache: dict[int, list[Any] | None] = {}
+    branches: list[Q] = []
+    for term in _or_terms(scope):
+        if term.negated or term.connector != Q.AND:
+            branches.append(term)
+            continue
+        fixed: list[Any] = []
+        split: tuple[str, list[Any]] | None = None
+        empty = False
+        for child in term.children:
+            if isinstance(child, tuple) and child[0].endswith("__in") and split is None:
+                values = _values_of(child[1], cache)
+                if values is not None and not values:
+                    empty = True
+                    break
+                if values is not None and child[0].endswith("_object_id__in"):
+                    split = (child[0].removesuffix("__in"), values)
+                    continue
+            fixed.append(child)
+        if empty:
+            continue
+        if split is None:
+            branches.append(term)
+            continue
+        name, values = split
+        for value in dict.fromkeys(str(v) for v in values):
+            branches.append(Q(*fixed, **{name: value}))
+    return tuple(branches)
+
+
 def older_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
+    # (timestamp, id) < cursor, written so that "timestamp <= t" is a range on the indexes
     return queryset.filter(
-        Q(timestamp__lt=cursor.timestamp) | Q(timestamp=cursor.timestamp, id__lt=cursor.id)
+        Q(timestamp__lte=cursor.timestamp),
+        Q(timestamp__lt=cursor.timestamp) | Q(id__lt=cursor.id),
     )
 
 
 def newer_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
     return queryset.filter(
-        Q(timestamp__gt=cursor.timestamp) | Q(timestamp=cursor.timestamp, id__gt=cursor.id)
+        Q(timestamp__gte=cursor.timestamp),
+        Q(timestamp__gt=cursor.timestamp) | Q(id__gt=cursor.id),
     )
 
 
 @dataclass(frozen=True)
 class Page:
-    actions: list[models.Model]
+    actions: list[Any]  # actstream Action rows (actstream ships no types)
     has_more: bool
 
     @property
