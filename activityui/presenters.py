@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from activityui.cursors import encode_cursor
 from activityui.verbs import get_verb
@@ -281,8 +282,9 @@ def day_label(day: dt.date, today: dt.date) -> str:
     if day == today - dt.timedelta(days=1):
         return _("Yesterday")
     if day.year == today.year:
-        return date_format(day, "l, j F")
-    return date_format(day, "j F Y")
+        # the format is translatable: French writes "samedi 14 février", without the comma
+        return date_format(day, pgettext("day heading, this year", "l, j F"))
+    return date_format(day, pgettext("day heading, another year", "j F Y"))
 
 
 def group_by_day(entries: Sequence[ActionEntry]) -> list[DayGroup]:
