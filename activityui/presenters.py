@@ -100,6 +100,14 @@ def timeline_url(key: str, object_id: str) -> str | None:
         return None
 
 
+def _is_local_path(url: str) -> bool:
+    """A path on this site: "//host", "/\\host" (and "/<tab>/host": browsers drop tabs and
+    newlines) are other sites to a browser."""
+    if any(ord(char) < 0x20 or char == "\x7f" for char in url):
+        return False
+    return url.startswith("/") and not url.startswith(("//", "/\\"))
+
+
 def _ref(content_type_id: int | None, object_id: str | None, snap: Any) -> ObjectRef | None:
     if content_type_id is None or object_id is None:
         return None
@@ -112,7 +120,7 @@ def _ref(content_type_id: int | None, object_id: str | None, snap: Any) -> Objec
     url = snap.get("url")
     return ObjectRef(
         label=str(label),
-        url=url if isinstance(url, str) and url.startswith("/") else None,
+        url=url if isinstance(url, str) and _is_local_path(url) else None,
         timeline_url=timeline_url(key, object_id),
         type_name=type_name,
         type_key=key,
