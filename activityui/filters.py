@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from actstream.models import Action
 from django import forms
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet, TextField
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -140,3 +141,206 @@ class TimelineFilterSet(django_filters.FilterSet):
 
     def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(data__changes__has_key=value)
+
+
+# --- staff console ---
+
+STAFF_RECENT_VERBS = 5_000  # verbs "in the data" offered are those of the newest N actions
+VISIBILITY_CHOICES = [("public", _("Public")), ("private", _("Private"))]
+MIN_YEAR, MAX_YEAR = 1900, 9998  # bounds that survive time zone shifts in every database
+TYPE_ID_PAIRS = (
+    ("action_object", "object_type", "object_id"),
+    ("target", "target_type", "target_id"),
+)
+
+
+def staff_verb_choices(selected: str | None = None) -> list[tuple[str, str]]:
+    """Registered verbs plus the verbs of recent actions (a bounded query, never a full scan);
+    a ``selected`` verb that exists anywhere is offered too (one index probe)."""
+    verbs = {v.key for v in registered_verbs()}
+    recent = Action.objects.order_by("-timestamp", "-id").values_list("verb", flat=True)
+    verbs.update(recent[:STAFF_RECENT_VERBS])
+    if selected and selected not in verbs and Action.objects.filter(verb=selected).exists():
+        verbs.add(selected)
+    return [(verb, verb) for verb in sorted(verbs, key=str.lower)]
+
+
+def content_types_in_use() -> list[tuple[str, str]]:
+    """Types that are the object or target of some action: one query, an EXISTS per type."""
+    in_use = ContentType.objects.filter(
+        Exists(Action.objects.filter(action_object_content_type=OuterRef("pk")))
+        | Exists(Action.objects.filter(target_content_type=OuterRef("pk")))
+    )
+    choices = []
+    for content_type in in_use:
+        model = content_type.model_class()
+        name = str(model._meta.verbose_name) if model else content_type.model
+        choices.append((f"{content_type.app_label}.{content_type.model}", name.capitalize()))
+    return sorted(choices, key=lambda c: (c[1].lower(), c[0]))
+
+
+def _content_type_for(key: str) -> ContentType | None:
+    app_label, _dot, model = key.partition(".")
+    try:
+        return ContentType.objects.get_by_natural_key(app_label, model)
+    except ContentType.DoesNotExist:
+        return None
+
+
+class StaffFilterForm(forms.Form):
+    """Cross-field checks of the staff filters: an id needs its type and must fit that type's
+    primary key; dates stay in a range every database can store."""
+
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
+        self.content_types: dict[str, ContentType | None] = {}
+        for _role, type_field, id_field in TYPE_ID_PAIRS:
+            raw_id = (data.get(id_field) or "").strip()
+            data[id_field] = raw_id
+            key = data.get(type_field)
+            content_type = _content_type_for(key) if key else None
+            self.content_types[type_field] = content_type
+            if not raw_id:
+                continue
+            if content_type is None:
+                if type_field not in self.errors:
+                    self.add_error(type_field, _("Choose a type to search by id."))
+                continue
+            model_class = content_type.model_class()
+            if model_class is None:
+                continue
+            pk_field = model_class._meta.pk
+            try:
+                value = pk_field.to_python(raw_id)
+                pk_field.run_validators(value)
+            except (ValidationError, TypeError, ValueError, OverflowError):
+                message = _("“%(value)s” is not a valid id.") % {"value": raw_id[:64]}
+                self.add_error(id_field, message)
+                continue
+            data[id_field] = str(value)
+        for name in ("since", "until"):
+            value = data.get(name)
+            if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+                out_of_range = _("Enter a date between %(min)s and %(max)s.")
+                self.add_error(name, out_of_range % {"min": MIN_YEAR, "max": MAX_YEAR})
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until and "until" not in self.errors:
+            self.add_error("until", _("“Until” must not be before “From”."))
+        return data
+
+
+def _text_input(**attrs: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", **attrs})
+
+
+class StaffActionFilterSet(django_filters.FilterSet):
+    """Site-wide filters of the staff console. Every value is validated: bad input gives a
+    form error, never a database error."""
+
+    actor = django_filters.CharFilter(
+        label=_("Actor"),
+        method="filter_actor",
+        max_length=150,
+        widget=_text_input(type="search"),
+        help_text=_("Part of a username"),
+    )
+    verb = django_filters.ChoiceFilter(label=_("Verb"), empty_label=_("Any verb"))
+    object_type = django_filters.ChoiceFilter(
+        label=_("Object type"), empty_label=_("Any type"), method="filter_pair"
+    )
+    object_id = django_filters.CharFilter(
+        label=_("Object id"), method="filter_pair", max_length=64, widget=_text_input()
+    )
+    target_type = django_filters.ChoiceFilter(
+        label=_("Target type"), empty_label=_("Any type"), method="filter_pair"
+    )
+    target_id = django_filters.CharFilter(
+        label=_("Target id"), method="filter_pair", max_length=64, widget=_text_input()
+    )
+    since = django_filters.DateTimeFilter(
+        label=_("From"),
+        field_name="timestamp",
+        lookup_expr="gte",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+    )
+    until = django_filters.DateTimeFilter(
+        label=_("Until"),
+        field_name="timestamp",
+        lookup_expr="lte",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+    )
+    visibility = django_filters.ChoiceFilter(
+        label=_("Visibility"),
+        empty_label=_("Public and private"),
+        choices=VISIBILITY_CHOICES,
+        method="filter_visibility",
+    )
+    q = django_filters.CharFilter(
+        label=_("Text"),
+        method="filter_text",
+        max_length=MAX_QUERY_LENGTH,
+        widget=_text_input(type="search"),
+        help_text=_("Verb or a name or title"),
+    )
+
+    class Meta:
+        model = Action
+        fields: list[str] = []
+        form = StaffFilterForm
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        selected = self.data.get("verb") if self.data is not None else None
+        selected = selected if isinstance(selected, str) and len(selected) <= 255 else None
+        self.filters["verb"].extra["choices"] = staff_verb_choices(selected)
+        types = content_types_in_use()
+        self.filters["object_type"].extra["choices"] = types
+        self.filters["target_type"].extra["choices"] = types
+
+    def filter_pair(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return queryset  # type and id are applied together in filter_queryset
+
+    def filter_actor(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        from django.contrib.auth import get_user_model
+
+        value = value.strip()
+        if not value:
+            return queryset
+        user_model = get_user_model()
+        field = user_model.USERNAME_FIELD
+        ids = (
+            user_model._default_manager.filter(**{f"{field}__icontains": value})
+            .order_by()
+            .annotate(_aui_id=Cast("pk", TextField()))
+            .values("_aui_id")
+        )
+        return queryset.filter(
+            actor_content_type=ContentType.objects.get_for_model(user_model),
+            actor_object_id__in=ids,
+        )
+
+    def filter_visibility(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(public=value == "public")
+
+    def filter_text(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(verb__icontains=value)
+            | Q(data__snapshot__actor__label__icontains=value)
+            | Q(data__snapshot__action_object__label__icontains=value)
+            | Q(data__snapshot__target__label__icontains=value)
+        )
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        for role, type_field, id_field in TYPE_ID_PAIRS:
+            content_type = self.form.content_types.get(type_field)
+            if content_type is None:
+                continue
+            queryset = queryset.filter(**{f"{role}_content_type": content_type})
+            if data.get(id_field):
+                queryset = queryset.filter(**{f"{role}_object_id": data[id_field]})
+        return queryset

@@ -148,6 +148,9 @@ def stream_page(
         queryset = queryset if narrow is None else narrow(queryset)
         return page_of(queryset, before=before, size=size)
     limit = size + 1
+    if stream.restricted:
+        wanted = [model for branch in branches for model in stream.visibility.models_for(branch)]
+        stream.visibility.prefetch(wanted)
     parts = []
     for branch in branches:
         arm = _actions().filter(branch)
@@ -300,3 +303,19 @@ def page_of(queryset: QuerySet[Any], *, before: Cursor | None = None, size: int)
         queryset = older_than(queryset, before)
     rows = list(queryset[: size + 1])
     return Page(actions=rows[:size], has_more=len(rows) > size)
+
+
+# --- staff console ---
+
+
+def up_to(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
+    """Actions at or older than ``cursor`` (freezes an export at the moment it started)."""
+    return queryset.filter(
+        Q(timestamp__lt=cursor.timestamp) | Q(timestamp=cursor.timestamp, id__lte=cursor.id)
+    )
+
+
+def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:
+    """The exact count up to ``limit``, else ``limit + 1``: COUNT over a LIMIT subquery, so
+    it stops after ``limit + 1`` rows instead of counting millions."""
+    return queryset[: limit + 1].count()

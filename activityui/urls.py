@@ -11,4 +11,9 @@ urlpatterns = [
     path("following/", views.feed, {"feed_name": "following"}, name="following"),
     # --- object timeline ---
     path("objects/<str:key>/<str:object_id>/", views.object_timeline, name="object"),
+    # --- staff console ---
+    path("staff/", views.staff, name="staff"),
+    path("staff/export.csv", views.staff_export_csv, name="staff_export_csv"),
+    path("staff/export.json", views.staff_export_json, name="staff_export_json"),
+    path("staff/actions/<int:pk>/", views.staff_action, name="staff_action"),
 ]

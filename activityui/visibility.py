@@ -117,7 +117,7 @@ class Visibility:
 
     def __init__(self, user: Any) -> None:
         self.user = user
-        self._ids: dict[type[models.Model], list[str] | QuerySet[Any]] | None = None
+        self._ids: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
 
     @property
     def signed_in(self) -> bool:
@@ -127,13 +127,33 @@ class Visibility:
         )
 
     def ids(self, model: type[models.Model]) -> list[str] | QuerySet[Any]:
-        if self._ids is None:
-            self._ids = self._read()
+        if model not in self._ids:
+            self.prefetch(list(_rules))
         return self._ids[model]
 
-    def _read(self) -> dict[type[models.Model], list[str] | QuerySet[Any]]:
+    def prefetch(self, wanted: list[type[models.Model]]) -> None:
+        """Read the visible ids of the ``wanted`` models not read yet, in one query."""
+        missing = [model for model in dict.fromkeys(wanted) if model not in self._ids]
+        if missing:
+            self._ids.update(self._read(missing))
+
+    def models_for(self, branch: Q) -> list[type[models.Model]]:
+        """The models whose visible ids :meth:`branch_q` needs for ``branch``."""
+        facts = _pinned(branch)
+        for role in ("target", "action_object"):
+            content_type_id = facts.get(f"{role}_content_type")
+            if content_type_id is not None:
+                model = ContentType.objects.get_for_id(content_type_id).model_class()
+                return [model] if model in _rules else []
+            if role == "target" and "target_content_type" in facts:
+                continue  # no target: the action object decides
+            break
+        return list(_rules)
+
+    def _read(
+        self, models_in_order: list[type[models.Model]]
+    ) -> dict[type[models.Model], list[str] | QuerySet[Any]]:
         arms = []
-        models_in_order = list(_rules)
         for number, model in enumerate(models_in_order):
             limited = cast(QuerySet[Any], visible_objects(model, self.user)).order_by().values("pk")
             limited = limited[: MAX_LITERAL_IDS + 1]

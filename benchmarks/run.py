@@ -1,0 +1,469 @@
+"""Benchmark: plain django-activity-stream vs activityui on the Teamboard demo, side by side.
+
+    .venv/bin/python benchmarks/run.py --actions 100000 --db sqlite
+    .venv/bin/python benchmarks/run.py --actions 1000000 --db postgres --repeat 30
+
+Seeds (or tops up) a scratch database named after the size -- sqlite:////tmp/aui-bench-<N>.sqlite3
+or postgres://postgres@127.0.0.1:5432/aui_bench_<N>, or --database-url -- with `seed_demo
+--actions N`, adds a quiet project and a user who follows only it, then measures each scenario
+both ways in one run and prints a Markdown table: SQL queries, median ms (min-max), ratio.
+
+"plain actstream" is what an app gets from django-activity-stream alone: its stream managers
+(`Action.objects.user`, `Action.objects.any`) or a hand-written OR filter, Django's Paginator
+(COUNT + OFFSET) and a `{% display_action %}`-like template that reads the generic relations.
+"activityui" is the real view through django.test.Client with a signed-in user: selector,
+presenter, template, middleware, session -- everything but the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+POLL = {"HX-Request": "true", "HX-Target": "feed-banner"}
+PLAIN_TEMPLATE = (
+    "{% for action in actions %}<li>"
+    "{% if action.actor.get_absolute_url %}"
+    '<a href="{{ action.actor.get_absolute_url }}">{{ action.actor }}</a>'
+    "{% else %}{{ action.actor }}{% endif %} {{ action.verb }} "
+    "{% if action.action_object %}{% if action.action_object.get_absolute_url %}"
+    '<a href="{{ action.action_object.get_absolute_url }}">{{ action.action_object }}</a>'
+    "{% else %}{{ action.action_object }}{% endif %}{% endif %}"
+    "{% if action.action_object and action.target %} to {% endif %}"
+    "{% if action.target %}{% if action.target.get_absolute_url %}"
+    '<a href="{{ action.target.get_absolute_url }}">{{ action.target }}</a>'
+    "{% else %}{{ action.target }}{% endif %}{% endif %} "
+    "{{ action.timestamp|timesince }} ago</li>{% endfor %}"
+    '{% if page.has_next %}<a href="?page={{ page.next_page_number }}">next</a>{% endif %}'
+)
+
+
+def database_url(args: argparse.Namespace) -> str:
+    if args.database_url:
+        return args.database_url
+    millions = args.actions >= 1_000_000
+    label = f"{args.actions // 1_000_000}m" if millions else f"{args.actions // 1000}k"
+    if args.db == "sqlite":
+        return f"sqlite:////tmp/aui-bench-{label}.sqlite3"
+    return f"postgres://postgres@127.0.0.1:5432/aui_bench_{label}"
+
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def measure(fn: Callable[[], object], repeat: int) -> tuple[int, list[float], list[float]]:
+    """(queries of one run, wall and cpu times in ms of ``repeat`` runs after two warm-ups)."""
+    from django.db import connection
+
+    fn()
+    fn()
+    count = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        fn()
+    times = []
+    cpu = []
+    for _ in range(repeat):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return count, times, cpu
+
+
+def fmt(result: tuple[int, list[float], list[float]] | None) -> tuple[str, str]:
+    """Queries, and "median (min–max) · cpu median" in ms (the cpu time of this process:
+    with SQLite it includes the database's work, with PostgreSQL it does not)."""
+    if result is None:
+        return "–", "–"
+    queries, times, cpu = result
+    median = statistics.median(times)
+    return (
+        str(queries),
+        f"{median:.1f} ({min(times):.1f}–{max(times):.1f}) · {statistics.median(cpu):.1f}",
+    )
+
+
+def ratio(plain: tuple | None, aui: tuple | None) -> str:
+    if plain is None or aui is None:
+        return "–"
+    return f"{statistics.median(plain[1]) / statistics.median(aui[1]):.1f}×"
+
+
+def main() -> None:  # noqa: C901 - one linear script
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--actions", type=int, default=100_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--no-seed", action="store_true", help="measure the database as it is")
+    parser.add_argument("--only", default="", help="comma-separated scenario keys")
+    parser.add_argument("--out", default=None, help="also write the table to this file")
+    args = parser.parse_args()
+
+    url = database_url(args)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
+    if url.startswith("postgres"):
+        ensure_postgres_database(url)
+
+    import django
+
+    django.setup()
+
+    from actstream import action as actstream_action
+    from actstream import registry
+    from actstream.models import Action, Follow
+    from django.contrib.auth import get_user_model
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+    from django.core.paginator import Paginator
+    from django.db import connection, transaction
+    from django.db.models import Q
+    from django.template import engines
+    from django.test import Client
+    from django.test.utils import override_settings
+    from django.urls import reverse
+    from django.utils import timezone
+
+    import activityui
+    from activityui.capture import acting_as
+    from activityui.conf import app_settings
+    from activityui.cursors import decode_cursor, encode_cursor
+    from activityui.presenters import group_by_day, present
+    from activityui.selectors import (
+        action_list_for_feed,
+        action_list_for_staff,
+        count_up_to,
+        feed_stream,
+        object_stream,
+        page_of,
+        stream_newer,
+        stream_page,
+    )
+    from demo_site.demo.models import Project, Task, Team
+
+    if not args.no_seed:
+        call_command("migrate", verbosity=0)
+        started = time.monotonic()
+        call_command("seed_demo", actions=args.actions, stdout=open(os.devnull, "w"))  # noqa: SIM115
+        seeded_in = time.monotonic() - started
+    else:
+        seeded_in = 0.0
+    User = get_user_model()  # noqa: N806
+
+    # --- the bench world: a quiet project and a user who follows only it -----------------
+    apollo = Team.objects.get(name="Apollo")
+    quiet_project = Project.objects.filter(name="Apollo Archive").first()
+    bob = User.objects.get(username="bob")
+    if quiet_project is None:
+        with activityui.paused():
+            quiet_project = Project.objects.create(team=apollo, name="Apollo Archive")
+        for days in (300, 200, 100):
+            with acting_as(bob, at=timezone.now() - dt.timedelta(days=days)):
+                activityui.record(bob, "archived", quiet_project, apollo)
+    quinn = User.objects.filter(username="quinn").first()
+    if quinn is None:
+        with activityui.paused():
+            quinn = User.objects.create_user("quinn", password="demo", first_name="Quinn")
+            apollo.members.add(quinn)
+    project_ct = ContentType.objects.get_for_model(Project)
+    Follow.objects.get_or_create(
+        user=quinn, content_type=project_ct, object_id=str(quiet_project.pk), flag=""
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
+    elif not args.no_seed:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+    alice = User.objects.get(username="alice")
+    staff = User.objects.get(username="staff")
+    busy = Project.objects.get(name="Apollo Web")
+    total = Action.objects.count()
+    size = app_settings.PAGE_SIZE
+
+    # plain actstream needs its registry (which adds generic relations to the models)
+    for model in (User, Team, Project, Task):
+        registry.register(model)
+    plain_template = engines["django"].from_string(PLAIN_TEMPLATE)
+
+    def plain_page(queryset, number=1):
+        page = Paginator(queryset.order_by("-timestamp", "-id"), size).page(number)
+        return plain_template.render({"actions": list(page.object_list), "page": page})
+
+    def team_q(user):
+        projects = Project.objects.filter(team__members=user).values_list("pk", flat=True)
+        teams = Team.objects.filter(members=user).values_list("pk", flat=True)
+        team_ct = ContentType.objects.get_for_model(Team)
+        return Q(
+            target_content_type=project_ct, target_object_id__in=[str(p) for p in projects]
+        ) | Q(target_content_type=team_ct, target_object_id__in=[str(t) for t in teams])
+
+    def client_for(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    clients = {u.username: client_for(u) for u in (alice, quinn, staff)}
+
+    def get(user, url, status=200, **headers):
+        def run():
+            response = clients[user.username].get(url, headers=headers)
+            assert response.status_code == status, (url, response.status_code)
+            return response
+
+        return run
+
+    feed_url = reverse("activityui:feed")
+    following_url = reverse("activityui:following")
+    timeline_url = reverse("activityui:object", args=["demo.project", str(busy.pk)])
+    staff_url = reverse("activityui:staff")
+
+    # page 200: the cursor after 199 pages (found with OFFSET once, outside the timing)
+    feed_rows = action_list_for_feed(user=alice, feed="team").values_list("timestamp", "pk")
+    before_200 = encode_cursor(*feed_rows[199 * size - 1])
+    newest = encode_cursor(*feed_rows[0])
+    newest_ts = feed_rows[0][0]
+
+    since = (timezone.localtime() - dt.timedelta(days=130)).date()
+    until = since + dt.timedelta(days=30)
+    staff_query = f"?verb=commented&since={since}T00:00&until={until}T23:59"
+
+    rows: list[tuple[str, tuple | None, tuple | None, tuple | None]] = []
+    only = {key for key in args.only.split(",") if key}
+
+    def scenario(key: str, label: str, plain, aui, selector=None) -> None:
+        if only and key not in only:
+            return
+        print(f"  {label} …", file=sys.stderr, flush=True)
+        rows.append(
+            (
+                label,
+                measure(plain, args.repeat) if plain else None,
+                measure(aui, args.repeat) if aui else None,
+                measure(selector, args.repeat) if selector else None,
+            )
+        )
+
+    def selector_page(make_stream, before=None, page_size=None):
+        def run():
+            page = stream_page(make_stream(), before=before, size=page_size or size)
+            return group_by_day(present(page.actions))
+
+        return run
+
+    def team_stream():
+        return feed_stream(user=alice, feed="team")
+
+    def plain_team():
+        return Action.objects.filter(team_q(alice))
+
+    scenario(
+        "team",
+        "Team feed, page 1",
+        lambda: plain_page(plain_team()),
+        get(alice, feed_url),
+        selector_page(team_stream),
+    )
+    for page_size in (10, 50):
+        sized = {**app_settings._user_settings(), "PAGE_SIZE": page_size}
+        with override_settings(ACTIVITYUI=sized):
+            scenario(
+                "team",
+                f"Team feed, page 1 (page size {page_size})",
+                None,
+                get(alice, feed_url),
+                selector_page(team_stream, page_size=page_size),
+            )
+    scenario(
+        "active",
+        "Following feed, active follows (alice)",
+        lambda: plain_page(Action.objects.user(alice)),
+        get(alice, following_url),
+        selector_page(lambda: feed_stream(user=alice, feed="following")),
+    )
+    scenario(
+        "quiet",
+        "Following feed, quiet follows (quinn)",
+        lambda: plain_page(Action.objects.user(quinn)),
+        get(quinn, following_url),
+        selector_page(lambda: feed_stream(user=quinn, feed="following")),
+    )
+    scenario(
+        "page200",
+        "Team feed, page 200 (OFFSET vs cursor)",
+        lambda: plain_page(plain_team(), 200),
+        get(alice, f"{feed_url}?before={before_200}"),
+        selector_page(team_stream, before=decode_cursor(before_200)),
+    )
+    busy_count = Action.objects.filter(
+        target_content_type=project_ct, target_object_id=str(busy.pk)
+    ).count()
+    scenario(
+        "timeline",
+        f"Object timeline of a busy project ({busy_count:,} actions)",
+        lambda: plain_page(Action.objects.any(busy)),
+        get(alice, timeline_url),
+        selector_page(
+            lambda: object_stream(user=alice, content_type=project_ct, object_id=str(busy.pk))
+        ),
+    )
+    start_at = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+    end_at = timezone.make_aware(dt.datetime.combine(until, dt.time.max))
+
+    def staff_selector():
+        queryset = action_list_for_staff(user=staff).filter(
+            verb="commented", timestamp__gte=start_at, timestamp__lte=end_at
+        )
+        page = page_of(queryset, size=size)
+        count = count_up_to(queryset, limit=app_settings.COUNT_LIMIT)
+        return present(page.actions), count
+
+    scenario(
+        "staff",
+        "Staff console, verb + 30-day filter",
+        lambda: plain_page(
+            Action.objects.filter(
+                verb="commented", timestamp__date__gte=since, timestamp__date__lte=until
+            )
+        ),
+        get(staff, staff_url + staff_query),
+        staff_selector,
+    )
+
+    def selector_poll():
+        return present(stream_newer(team_stream(), after=decode_cursor(newest), limit=100))
+
+    scenario(
+        "poll0",
+        "Poll, no news",
+        lambda: plain_team().filter(timestamp__gt=newest_ts).count(),
+        get(alice, f"{feed_url}?after={newest}", status=204, **POLL),
+        selector_poll,
+    )
+    if not only or "poll3" in only:
+        task = Task.objects.filter(project=busy).first()
+        made = []
+        with acting_as(bob):
+            for number in range(3):
+                made.append(
+                    activityui.record(bob, "commented", task, busy, comment=f"new {number}")
+                )
+        scenario(
+            "poll3",
+            "Poll, 3 new items",
+            lambda: list(plain_team().filter(timestamp__gt=newest_ts).order_by("-timestamp")),
+            get(alice, f"{feed_url}?after={newest}", **POLL),
+            selector_poll,
+        )
+        Action.objects.filter(pk__in=[a.pk for a in made]).delete()
+
+    def tracked_save(paused: bool, send: bool):
+        def run():
+            with transaction.atomic():
+                task = Task.objects.select_related("project").filter(project=busy).first()
+                task.priority = 4 if task.priority != 4 else 1
+                if paused:
+                    with activityui.paused():
+                        task.save()
+                    if send:
+                        actstream_action.send(bob, verb="updated", action_object=task, target=busy)
+                else:
+                    with acting_as(bob):
+                        task.save()
+                transaction.set_rollback(True)
+
+        return run
+
+    if not only or "save" in only:
+        bare = measure(tracked_save(paused=True, send=False), args.repeat)
+        rows.append(
+            ("Task save, untracked (baseline, in a rolled-back transaction)", bare, None, None)
+        )
+        scenario(
+            "save",
+            "Task save + its action (action.send vs tracked save)",
+            tracked_save(paused=True, send=True),
+            tracked_save(paused=False, send=False),
+        )
+
+    vendor = connection.vendor
+    version = (
+        connection.Database.sqlite_version
+        if vendor == "sqlite"
+        else ".".join(str(n) for n in divmod(connection.pg_version, 10000))
+    )
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        f"### {total:,} actions, {vendor} {version}",
+        "",
+        f"{platform.python_implementation()} {platform.python_version()}, Django "
+        f"{django.get_version()}, {os.cpu_count()} × {cpu}, load {load:.1f} at start; "
+        f"{args.repeat} runs after 2 warm-ups; page size {size}; "
+        f"seed/top-up {seeded_in:.0f} s; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.",
+        "",
+        "| scenario | plain actstream: queries | ms | activityui view: queries | ms "
+        "| plain / view | activityui selector + presenter: queries | ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, plain, aui, selector in rows:
+        plain_q, plain_t = fmt(plain)
+        aui_q, aui_t = fmt(aui)
+        sel_q, sel_t = fmt(selector)
+        lines.append(
+            f"| {label} | {plain_q} | {plain_t} | {aui_q} | {aui_t} | {ratio(plain, aui)} "
+            f"| {sel_q} | {sel_t} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        print(f"\n(commit {commit})", file=sys.stderr)
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    main()
