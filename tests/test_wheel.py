@@ -112,6 +112,7 @@ def test_wheel_carries_templates_static_files_and_types(wheel):
         "activityui/static/activityui/icons.svg",
         "activityui/migrations/0001_initial.py",
         "activityui/management/commands/prune_activity.py",
+        "activityui/locale/fr/LC_MESSAGES/django.mo",
     ]:
         assert name in names, name
     assert not any(n.startswith(("demo_site/", "tests/", "templates/demo")) for n in names)
@@ -119,9 +120,11 @@ def test_wheel_carries_templates_static_files_and_types(wheel):
 
 def test_wheel_serves_activity_in_a_new_project(wheel, tmp_path, clean_env):
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", venv], tmp_path, clean_env)
+    # a bare environment (no pip of its own: faster), filled by this interpreter's pip
+    run([sys.executable, "-m", "venv", "--without-pip", venv], tmp_path, clean_env)
     python = venv / "bin" / "python"
-    run([python, "-m", "pip", "install", "-q", wheel], tmp_path, clean_env)
+    pip = [sys.executable, "-m", "pip", "--python", python, "install", "-q", wheel]
+    run(pip, tmp_path, clean_env)
     site = tmp_path / "site"
     site.mkdir()
     run([venv / "bin" / "django-admin", "startproject", "mysite", site], site, clean_env)
