@@ -66,3 +66,18 @@ def test_feed_branch_uses_the_target_index():
     if connection.vendor == "sqlite":
         assert "aui_action_target_ts" in plan
         assert "TEMP B-TREE" not in plan  # the index gives the order: no sort
+
+
+@pytest.mark.django_db
+def test_analyze_command_collects_statistics(demo):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("activityui_analyze", stdout=out)
+    assert "Analyzed actstream_action, actstream_follow" in out.getvalue()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'actstream_action'")
+        else:
+            cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'actstream_action'")
+        assert cursor.fetchone()[0] > 0
