@@ -15,9 +15,10 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest, HttpResponse
@@ -40,7 +41,13 @@ def staff_console_url(obj: models.Model) -> str | None:
     return f"{base}?{urlencode({'object_type': key, 'object_id': str(obj.pk)})}"
 
 
-class ActivityAdminMixin:
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class ActivityAdminMixin(_AdminBase):
     """Mix into a ``ModelAdmin`` to show the object's latest activity on its change page.
 
     The history obeys the same visibility policy as every other activityui surface: users
@@ -48,7 +55,7 @@ class ActivityAdminMixin:
     mixin before ``admin.ModelAdmin`` in the bases.
     """
 
-    change_form_template: str | None = "activityui/admin/change_form.html"
+    change_form_template = "activityui/admin/change_form.html"
     #: how many of the newest actions the change page shows
     activity_limit: int = 20
 
@@ -81,6 +88,6 @@ class ActivityAdminMixin:
     ) -> HttpResponse:
         if obj is not None and obj.pk is not None and not add:
             context.update(self.activity_context(request, obj))
-        return super().render_change_form(  # type: ignore[misc, no-any-return]
+        return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
