@@ -52,3 +52,26 @@ def check_setup(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return problems
+
+
+# --- ecosystem: mistakes made when adding activityui to an existing site ---
+
+
+@register()
+def check_default_feed(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """``DEFAULT_FEED`` must name a registered feed, or /activity/ is a 404."""
+    from activityui.feeds import get_feed, registered_feeds
+
+    name = app_settings.DEFAULT_FEED
+    if get_feed(name) is not None:
+        return []
+    known = ", ".join(repr(feed.name) for feed in registered_feeds())
+    return [
+        Warning(
+            f"ACTIVITYUI['DEFAULT_FEED'] is {name!r}, but no feed of that name is registered: "
+            "/activity/ answers 404.",
+            hint=f"Register it with activityui.register_feed() in an AppConfig.ready(), or use "
+            f"one of: {known}.",
+            id="activityui.W002",
+        )
+    ]
