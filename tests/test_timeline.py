@@ -105,7 +105,13 @@ def test_timeline_sentence_does_not_repeat_the_object(client, demo, task):
     client.force_login(demo["alice"])
     html = client.get(timeline_path(task)).content.decode()
     assert "this task" in html
-    assert 'class="aui-in"' in html  # the project the task lives in is still named
+    assert 'class="aui-in"' not in html  # nor where it lives: the host page says so
+
+
+def test_timeline_of_a_person_names_objects_and_places(client, demo, task):
+    client.force_login(demo["bob"])
+    html = client.get(timeline_path(demo["alice"])).content.decode()
+    assert "Fix login" in html and 'class="aui-in"' in html and "Apollo Web" in html
 
 
 def test_timeline_shows_a_long_text_change_as_a_word_diff(client, demo, task):
