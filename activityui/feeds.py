@@ -53,3 +53,82 @@ def following_scope(user: Any) -> Q:
 
 
 register_feed("following", _("Following"), following_scope)
+
+
+# --- following and read markers (services; the feed views call these) ---
+
+
+def followable_types() -> set[str]:
+    """``"app_label.model"`` keys of the models with a visibility rule: those can be followed."""
+    from activityui.visibility import visibility_rules
+
+    return {model._meta.label_lower for model in visibility_rules()}
+
+
+def followed_keys(*, user: Any, refs: Any) -> set[tuple[str, str]]:
+    """Which of ``refs`` (pairs of "app_label.model" and object id) ``user`` follows: 1 query."""
+    from django.contrib.contenttypes.models import ContentType
+
+    wanted: dict[int, set[str]] = {}
+    keys: dict[int, str] = {}
+    for key, object_id in refs:
+        app_label, _dot, model = key.partition(".")
+        try:
+            content_type = ContentType.objects.get_by_natural_key(app_label, model)
+        except ContentType.DoesNotExist:
+            continue
+        wanted.setdefault(content_type.pk, set()).add(str(object_id))
+        keys[content_type.pk] = key
+    if not wanted or not getattr(user, "is_authenticated", False):
+        return set()
+    q = Q(pk__in=[])
+    for content_type_id, ids in wanted.items():
+        q |= Q(content_type_id=content_type_id, object_id__in=sorted(ids))
+    rows = Follow.objects.filter(q, user=user, flag="").values_list("content_type_id", "object_id")
+    return {(keys[content_type_id], object_id) for content_type_id, object_id in rows}
+
+
+def is_following(*, user: Any, obj: Any) -> bool:
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(obj)
+    following: bool = Follow.objects.filter(
+        user=user, content_type=content_type, object_id=str(obj.pk), flag=""
+    ).exists()
+    return following
+
+
+def follow_toggle(*, user: Any, obj: Any) -> bool:
+    """Follow ``obj`` or stop following it; returns whether ``user`` follows it now.
+
+    Writes actstream ``Follow`` rows directly: actstream's ``follow()`` insists on its own
+    registry, which adds cascading generic relations that would delete history.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(obj)
+    lookup = {"user": user, "content_type": content_type, "object_id": str(obj.pk), "flag": ""}
+    deleted, _rows = Follow.objects.filter(**lookup).delete()
+    if deleted:
+        return False
+    Follow.objects.get_or_create(**lookup, defaults={"actor_only": False})
+    return True
+
+
+def move_read_marker(*, user: Any, feed: str, timestamp: Any, action_id: int) -> bool:
+    """Move the user's marker of ``feed`` forward to (timestamp, id); never backwards."""
+    from django.db import transaction
+
+    from activityui.models import ReadMarker
+
+    with transaction.atomic():
+        marker, created = ReadMarker.objects.select_for_update().get_or_create(
+            user=user, feed=feed, defaults={"timestamp": timestamp, "action_id": action_id}
+        )
+        if created:
+            return True
+        if (timestamp, action_id) <= (marker.timestamp, marker.action_id):
+            return False
+        marker.timestamp, marker.action_id = timestamp, action_id
+        marker.save(update_fields=["timestamp", "action_id", "updated"])
+        return True

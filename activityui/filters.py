@@ -26,7 +26,9 @@ class ActionFilterSet(django_filters.FilterSet):
     """Filters of the feed: verb, actor, object type, date range and text."""
 
     verb = django_filters.ChoiceFilter(label=_("Verb"), empty_label=_("Any verb"))
-    actor = django_filters.CharFilter(label=_("Person"), method="filter_actor", max_length=150)
+    actor = django_filters.ChoiceFilter(
+        label=_("Person"), empty_label=_("Anyone"), method="filter_actor"
+    )
     object_type = django_filters.ChoiceFilter(
         label=_("Type"), empty_label=_("Any type"), method="filter_object_type"
     )
@@ -43,7 +45,10 @@ class ActionFilterSet(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     q = django_filters.CharFilter(
-        label=_("Search"), method="filter_text", max_length=MAX_QUERY_LENGTH
+        label=_("Search"),
+        method="filter_text",
+        max_length=MAX_QUERY_LENGTH,
+        widget=forms.SearchInput(attrs={"placeholder": _("Search…"), "autocomplete": "off"}),
     )
 
     class Meta:
@@ -54,6 +59,16 @@ class ActionFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["verb"].extra["choices"] = verb_choices
         self.filters["object_type"].extra["choices"] = object_type_choices
+        user = getattr(self.request, "user", None)
+        # only people the user may see: the choices must not reveal anyone else
+        people: list[list[tuple[str, str]]] = []
+
+        def actor_choices() -> list[tuple[str, str]]:
+            if not people:  # once per filterset, however often the form iterates them
+                people.append(person_choices(user))
+            return people[0]
+
+        self.filters["actor"].extra["choices"] = actor_choices
 
     def filter_actor(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(actor_object_id__in=_user_ids_matching(value))
@@ -84,6 +99,31 @@ def object_type_choices() -> list[tuple[str, str]]:
     for model in tracked_models():
         choices.append((model._meta.label_lower, str(model._meta.verbose_name).capitalize()))
     return sorted(choices, key=lambda c: c[1])
+
+
+MAX_PEOPLE = 200
+
+
+def person_choices(user: Any) -> list[tuple[str, str]]:
+    """(username, name) of the people ``user`` may see (the host's visibility rule for the user
+    model), else only ``user``. Bounded to :data:`MAX_PEOPLE`."""
+    from django.contrib.auth import get_user_model
+
+    from activityui.visibility import visible_objects
+
+    if user is None or not user.is_authenticated:
+        return []
+    user_model = get_user_model()
+    people = visible_objects(user_model, user)
+    if people is None:
+        people = user_model._default_manager.filter(pk=user.pk)
+    field = user_model.USERNAME_FIELD
+    choices = []
+    for person in people.order_by(field)[:MAX_PEOPLE]:
+        username = person.get_username()
+        name = person.get_full_name() if hasattr(person, "get_full_name") else ""
+        choices.append((username, name or username))
+    return sorted(choices, key=lambda c: c[1].lower())
 
 
 def _user_ids_matching(value: str) -> QuerySet[Any]:

@@ -313,6 +313,202 @@ def group_by_day(entries: Sequence[ActionEntry]) -> list[DayGroup]:
     return groups
 
 
+# --- feed: aggregation, "since your last visit", day sections ---
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """What a follow button needs: the object and whether the user follows it."""
+
+    type_key: str
+    object_id: str
+    label: str
+    following: bool
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One row of the feed: an entry, or consecutive similar entries collapsed into one."""
+
+    entries: tuple[ActionEntry, ...]
+    summary: str = ""  # "updated 4 tasks" (after the actor, before the target) for groups
+    new: bool = False  # newer than the user's read marker (and not the user's own)
+    divider_above: bool = False  # the "New since your last visit" line goes above this row
+    follow: FollowState | None = None
+
+    @property
+    def entry(self) -> ActionEntry:
+        return self.entries[0]
+
+    @property
+    def is_group(self) -> bool:
+        return len(self.entries) > 1
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+    @property
+    def same_object(self) -> bool:
+        """A group of actions on one object ("Bob commented on Fix login 3 times")."""
+        ids = {
+            (e.action_object.type_key, e.action_object.object_id)
+            for e in self.entries
+            if e.action_object
+        }
+        return self.is_group and len(ids) == 1
+
+
+@dataclass(frozen=True)
+class FeedDay:
+    day: dt.date
+    label: str
+    key: str  # "2026-11-27": DOM ids of the day's section and list
+    items: tuple[FeedItem, ...]
+    continued: bool = False  # the same day as the end of the page before (no new heading)
+    divider_above: bool = False
+
+
+def _aggregation_key(entry: ActionEntry) -> tuple[Any, ...] | None:
+    if entry.actor is None or entry.target is None or entry.action_object is None:
+        return None
+    return (
+        entry.actor.type_key,
+        entry.actor.object_id,
+        entry.verb,
+        entry.target.type_key,
+        entry.target.object_id,
+        entry.action_object.type_key,
+    )
+
+
+def _group_summary(entries: Sequence[ActionEntry]) -> str:
+    from django.apps import apps
+    from django.utils.translation import ngettext
+
+    first = entries[0]
+    count = len(entries)
+    assert first.action_object is not None
+    if len({e.action_object.object_id for e in entries if e.action_object}) == 1:
+        return ngettext(
+            "%(verb)s %(object)s %(count)d time", "%(verb)s %(object)s %(count)d times", count
+        ) % {"verb": first.phrase, "object": first.action_object.label, "count": count}
+    try:
+        model = apps.get_model(first.action_object.type_key)
+        plural = str(model._meta.verbose_name_plural)
+    except (LookupError, ValueError):
+        plural = first.action_object.type_name
+    return _("%(verb)s %(count)d %(things)s") % {
+        "verb": first.phrase,
+        "count": count,
+        "things": plural,
+    }
+
+
+def _is_after(entry: ActionEntry, marker: Any) -> bool:
+    return (entry.timestamp, entry.id) > (marker.timestamp, marker.id)
+
+
+def feed_days(
+    entries: Sequence[ActionEntry],
+    *,
+    marker: Any = None,
+    own_actor: tuple[str, str] | None = None,
+    new_above: bool = False,
+    continues_day: dt.date | None = None,
+    followable: frozenset[str] | set[str] = frozenset(),
+    followed: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset(),
+    max_group: int = 50,
+) -> list[FeedDay]:
+    """A page of the feed as day sections of rows, newest first.
+
+    Consecutive actions of one actor with one verb on objects of one type in one target
+    collapse into a group row (within a day and one side of the read ``marker``, a cursor).
+    ``own_actor`` ("app.model", id) marks the user's own actions, which are never "new".
+    ``new_above`` says that newer rows on earlier pages were new (for the divider when the
+    page starts right below the marker); ``continues_day`` is the day the previous page
+    ended on, so that its heading is not repeated.
+    """
+    today = timezone.localdate()
+    days: list[FeedDay] = []
+    divider_placed = False
+    seen_new = new_above
+
+    def own(entry: ActionEntry) -> bool:
+        return bool(
+            own_actor and entry.actor and (entry.actor.type_key, entry.actor.object_id) == own_actor
+        )
+
+    def follow_state(entry: ActionEntry) -> FollowState | None:
+        ref = entry.action_object
+        if ref is None or ref.type_key not in followable or entry.verb == "deleted":
+            return None
+        return FollowState(
+            ref.type_key, ref.object_id, ref.label, (ref.type_key, ref.object_id) in followed
+        )
+
+    # runs of entries by (day, side of the marker, aggregation key)
+    runs: list[tuple[dt.date, bool, list[ActionEntry]]] = []
+    previous_key: tuple[Any, ...] | None = None
+    for entry in entries:
+        day = timezone.localtime(entry.timestamp).date()
+        after = marker is None or _is_after(entry, marker)
+        key = _aggregation_key(entry)
+        if (
+            runs
+            and key is not None
+            and key == previous_key
+            and runs[-1][0] == day
+            and runs[-1][1] == after
+            and len(runs[-1][2]) < max_group
+        ):
+            runs[-1][2].append(entry)
+        else:
+            runs.append((day, after, [entry]))
+        previous_key = key
+
+    current: list[FeedItem] = []
+    current_day: dt.date | None = None
+    day_divider = False
+
+    def close_day() -> None:
+        if current_day is None or not current:
+            return
+        days.append(
+            FeedDay(
+                day=current_day,
+                label=day_label(current_day, today),
+                key=current_day.isoformat(),
+                items=tuple(current),
+                continued=not days and current_day == continues_day,
+                divider_above=day_divider,
+            )
+        )
+
+    for day, after, run in runs:
+        if day != current_day:
+            close_day()
+            current, current_day, day_divider = [], day, False
+        is_new = marker is not None and after and any(not own(e) for e in run)
+        divider = marker is not None and not after and seen_new and not divider_placed
+        if divider:
+            divider_placed = True
+            if not current and not (not days and day == continues_day):
+                day_divider, divider = True, False
+        seen_new = seen_new or is_new
+        current.append(
+            FeedItem(
+                entries=tuple(run),
+                summary=_group_summary(run) if len(run) > 1 else "",
+                new=is_new,
+                divider_above=divider,
+                follow=follow_state(run[0]) if len(run) == 1 else None,
+            )
+        )
+    close_day()
+    return days
+
+
 # --- object timeline ---
 
 DIFF_CONTEXT_WORDS = 8  # unchanged words kept on each side of an edit in a long text diff

@@ -319,3 +319,35 @@ def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:
     """The exact count up to ``limit``, else ``limit + 1``: COUNT over a LIMIT subquery, so
     it stops after ``limit + 1`` rows instead of counting millions."""
     return queryset[: limit + 1].count()
+
+
+# --- feed: read markers, unread counts ---
+
+
+def read_marker_for(*, user: Any, feed: str) -> Cursor | None:
+    """The position up to which ``user`` has seen ``feed`` (None before the first visit)."""
+    from activityui.models import ReadMarker
+
+    if not getattr(user, "is_authenticated", False):
+        return None
+    rows = ReadMarker.objects.filter(user=user, feed=feed)
+    row = rows.values_list("timestamp", "action_id").first()
+    return Cursor(timestamp=row[0], id=row[1]) if row else None
+
+
+def unread_actions(*, user: Any, feed: str, marker: Cursor | None) -> QuerySet[Any]:
+    """Actions of ``feed`` newer than ``marker`` that ``user`` did not do themselves."""
+    queryset = action_list_for_feed(user=user, feed=feed)
+    if marker is not None:
+        queryset = newer_than(queryset, marker)
+    user_ct = ContentType.objects.get_for_model(user)
+    return queryset.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
+
+
+def unread_count(*, user: Any, feed: str, limit: int) -> int:
+    """How many actions of ``feed`` are new for ``user``, exact up to ``limit`` (else
+    ``limit + 1``): the marker and one bounded COUNT. 0 for unknown feeds and anonymous users."""
+    if not getattr(user, "is_authenticated", False) or get_feed(feed) is None:
+        return 0
+    marker = read_marker_for(user=user, feed=feed)
+    return count_up_to(unread_actions(user=user, feed=feed, marker=marker), limit=limit)

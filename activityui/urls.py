@@ -9,6 +9,9 @@ app_name = "activityui"
 urlpatterns = [
     path("", views.feed, name="feed"),
     path("following/", views.feed, {"feed_name": "following"}, name="following"),
+    # --- feed ---
+    path("read/", views.feed_mark_read, name="feed_mark_read"),
+    path("follow/<str:key>/<str:object_id>/", views.follow, name="follow"),
     # --- object timeline ---
     path("objects/<str:key>/<str:object_id>/", views.object_timeline, name="object"),
     # --- staff console ---

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -11,23 +12,34 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from activityui.capture import record
 from activityui.conf import app_settings
-from activityui.cursors import Cursor, InvalidCursor, decode_cursor
+from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
 from activityui.exports import export_response
-from activityui.feeds import get_feed
+from activityui.feeds import (
+    follow_toggle,
+    followable_types,
+    followed_keys,
+    get_feed,
+    move_read_marker,
+)
 from activityui.filters import ActionFilterSet, StaffActionFilterSet, TimelineFilterSet
 from activityui.presenters import (
+    FeedDay,
+    FollowState,
+    count_label,
+    feed_days,
     group_by_day,
     present,
     present_timeline,
@@ -35,15 +47,20 @@ from activityui.presenters import (
     timeline_url,
 )
 from activityui.selectors import (
+    Stream,
     UnknownFeed,
-    action_list_for_feed,
     action_list_for_object,
     action_list_for_staff,
     count_up_to,
+    feed_stream,
     page_of,
+    read_marker_for,
+    stream_newer,
+    stream_page,
+    unread_count,
     up_to,
 )
-from activityui.visibility import STAFF_PERMISSION, can_see, can_view_all
+from activityui.visibility import STAFF_PERMISSION, can_see, can_view_all, visible_objects
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -86,42 +103,300 @@ def cursor_param(request: HttpRequest, name: str) -> Cursor | None:
         raise BadParameter(f"'{name}' is not a valid cursor") from exc
 
 
+# --- feed ---
+
+FEED_TEMPLATE = "activityui/feed.html"
+UNREAD_CAP = 20  # the navigation shows "20+" past this
+CURSOR_PARAMS = ("before", "after", "seen")
+
+
+def _feed_url(name: str) -> str:
+    if name == "following":
+        return reverse("activityui:following")
+    return reverse("activityui:feed")
+
+
+def _filter_params(request: HttpRequest) -> QueryDict:
+    """The non-empty filter parameters of the request, without cursors: a clean, shareable URL."""
+    query = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        if key in CURSOR_PARAMS:
+            continue
+        kept = [value for value in values if value.strip()]
+        if kept:
+            query.setlist(key, kept)
+    return query
+
+
+def _own_actor(user: Any) -> tuple[str, str]:
+    return (user._meta.label_lower, str(user.pk))
+
+
+def _local_day(cursor: Cursor | None) -> dt.date | None:
+    return timezone.localtime(cursor.timestamp).date() if cursor else None
+
+
+def _feed_days(
+    request: HttpRequest,
+    entries: list[Any],
+    *,
+    marker: Cursor | None,
+    new_above: bool = False,
+    continues_day: dt.date | None = None,
+) -> list[FeedDay]:
+    followable = followable_types()
+    refs = {
+        (e.action_object.type_key, e.action_object.object_id)
+        for e in entries
+        if e.action_object and e.action_object.type_key in followable
+    }
+    followed = followed_keys(user=request.user, refs=refs) if refs else set()
+    return feed_days(
+        entries,
+        marker=marker,
+        own_actor=_own_actor(request.user),
+        new_above=new_above,
+        continues_day=continues_day,
+        followable=followable,
+        followed=followed,
+    )
+
+
+def _poll_response(
+    request: HtmxHttpRequest, stream: Stream, narrow: Any, after: Cursor
+) -> HttpResponse:
+    """The banner for the polling sentinel: 204 (nothing swapped) when nothing is new."""
+    limit = app_settings.MAX_PAGE_SIZE
+    count = len(stream_newer(stream, after=after, narrow=narrow, limit=limit + 1))
+    if not count:
+        response = HttpResponse(status=204)
+    else:
+        context = {
+            "new_count": min(count, limit),
+            "too_many": count > limit,
+            "filter_query": _filter_params(request).urlencode(),
+            "after": request.GET.get("after", ""),
+        }
+        response = render(request, f"{FEED_TEMPLATE}#feed-banner", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 @require_GET
 @login_required
 def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse:
-    """A named feed (the default one at /activity/), newest first, with filters."""
+    """A named feed (the default one at /activity/), newest first, with filters.
+
+    One URL: ``before`` pages older entries ("load more"), ``after`` asks for newer ones
+    (the polling sentinel, whose target is the banner, gets a count or 204; the banner's
+    button gets the entries). GET never writes: the read marker moves by POST.
+    """
     name = feed_name or app_settings.DEFAULT_FEED
     scope = get_feed(name)
     try:
-        actions = action_list_for_feed(user=request.user, feed=name)
+        stream = feed_stream(user=request.user, feed=name)
     except UnknownFeed as exc:
         raise Http404("No such feed") from exc
     try:
         before = cursor_param(request, "before")
+        after = cursor_param(request, "after")
+        seen = cursor_param(request, "seen")
     except BadParameter as exc:
         return HttpResponseBadRequest(str(exc))
-    filterset = ActionFilterSet(request.GET or None, queryset=actions, request=request)
+    filterset = ActionFilterSet(request.GET or None, queryset=stream.queryset, request=request)
     valid = filterset.is_valid() if filterset.is_bound else True
+    filter_query = _filter_params(request)
+    filters_active = valid and any(key in filterset.form.fields for key in filter_query)
+    fragment = is_fragment_request(request)
+    size = app_settings.PAGE_SIZE
+
+    # the filters narrow each index-friendly branch of the feed's scope (selectors.stream_page)
+    narrow = filterset.filter_queryset if filterset.is_bound and valid else None
+    if after is not None and fragment:
+        if not valid:
+            return HttpResponseBadRequest("Invalid filters")
+        if request.htmx.target == "feed-banner":
+            return _poll_response(request, stream, narrow, after)
+        return _feed_new(request, name, stream, narrow, after, filter_query, filters_active)
+
+    marker = seen if seen is not None else read_marker_for(user=request.user, feed=name)
     if valid:
-        page = page_of(filterset.qs, before=before, size=app_settings.PAGE_SIZE)
+        page = stream_page(stream, narrow=narrow, before=before, size=size)
     else:
-        page = page_of(actions.none(), size=app_settings.PAGE_SIZE)
+        page = page_of(stream.queryset.none(), size=size)
     entries = present(page.actions)
+    days = _feed_days(
+        request,
+        entries,
+        marker=marker,
+        new_above=bool(before and marker and before > marker),
+        continues_day=_local_day(before) if fragment else None,
+    )
+    newest = page.newest_cursor or encode_cursor(timezone.now(), 0)
+    newest_action = page.actions[0] if page.actions else None
+    show_mark_read = bool(
+        before is None
+        and not filters_active
+        and newest_action is not None
+        and (
+            marker is None
+            or (newest_action.timestamp, newest_action.pk) > (marker.timestamp, marker.id)
+        )
+    )
+    more_query = filter_query.copy()
+    if page.next_cursor:
+        more_query["before"] = page.next_cursor
+        if marker is not None:
+            more_query["seen"] = encode_cursor(marker.timestamp, marker.id)
     context = {
         "feed": scope,
         "feed_name": name,
+        "feed_url": _feed_url(name),
         "filterset": filterset,
         "filters_valid": valid,
+        "filters_active": filters_active,
+        "filter_query": filter_query.urlencode(),
+        "more_query": more_query.urlencode(),
         "page": page,
-        "days": group_by_day(entries),
+        "days": days,
+        "join": "beforeend",
         "entries": entries,
+        "newest_cursor": newest,
+        "poll_interval": app_settings.POLL_INTERVAL if before is None and valid else 0,
+        "mark_read_cursor": newest if show_mark_read else None,
+        "first_page": before is None,
+        "fragment": fragment,
     }
-    return render_page(
+    response = render_page(
         request,
-        "activityui/feed.html",
+        FEED_TEMPLATE,
         context,
         fragment="feed-page" if before else "feed-items",
     )
+    if fragment and before is None:
+        # the filter form sends empty fields too; push the clean URL that reproduces the page
+        query = filter_query.urlencode()
+        response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
+    return response
+
+
+def _feed_new(
+    request: HtmxHttpRequest,
+    name: str,
+    stream: Stream,
+    narrow: Any,
+    after: Cursor,
+    filter_query: QueryDict,
+    filters_active: bool,
+) -> HttpResponse:
+    """Entries newer than ``after``, put on top of the list when the banner is clicked."""
+    limit = app_settings.MAX_PAGE_SIZE
+    rows = stream_newer(stream, after=after, narrow=narrow, limit=limit + 1)
+    if len(rows) > limit:
+        # too many to slot in without a gap: load the page afresh
+        query = filter_query.urlencode()
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = f"{request.path}?{query}" if query else request.path
+        return response
+    entries = present(rows)
+    marker = read_marker_for(user=request.user, feed=name)
+    days = _feed_days(request, entries, marker=marker)
+    after_day = _local_day(after)
+    if days and days[-1].day == after_day and after.id:  # id 0: the list was empty
+        days[-1] = replace(days[-1], continued=True)
+    newest = entries[0].cursor if entries else request.GET["after"]
+    context = {
+        "feed": get_feed(name),
+        "feed_name": name,
+        "feed_url": _feed_url(name),
+        "filter_query": filter_query.urlencode(),
+        "days": days,
+        "join": "afterbegin",
+        "entries": entries,
+        "newest_cursor": newest,
+        "poll_interval": app_settings.POLL_INTERVAL,
+        "mark_read_cursor": newest if rows and not filters_active else None,
+        "oob": True,
+    }
+    response = render(request, f"{FEED_TEMPLATE}#feed-new", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_POST
+@login_required
+def feed_mark_read(request: HtmxHttpRequest) -> HttpResponse:
+    """Move the user's read marker of a feed up to the newest entry the page has shown."""
+    name = request.POST.get("feed", "")
+    if get_feed(name) is None:
+        raise Http404("No such feed")
+    try:
+        cursor = decode_cursor(request.POST.get("cursor", ""))
+    except InvalidCursor:
+        return HttpResponseBadRequest("'cursor' is not a valid cursor")
+    # a marker in the future would hide what happens until then
+    when = min(cursor.timestamp, timezone.now())
+    move_read_marker(user=request.user, feed=name, timestamp=when, action_id=cursor.id)
+    if not request.htmx:
+        return redirect(_feed_url(name))
+    # the host's badge (if it shows one) updates from this event (activityui.js)
+    response = HttpResponse("")
+    response["HX-Trigger"] = json.dumps(
+        {"aui:unread": {"feed": name, "count": _unread_label(request, name)}}
+    )
+    return response
+
+
+def _unread_label(request: HttpRequest, name: str) -> str:
+    count = unread_count(user=request.user, feed=name, limit=UNREAD_CAP)
+    return count_label(count, UNREAD_CAP)
+
+
+def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
+    """The object behind ``key``/``object_id`` if it has a visibility rule and ``user`` may
+    see it; 404 otherwise (also for objects that exist but are hidden)."""
+    app_label, _dot, model_name = key.partition(".")
+    try:
+        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
+    except ContentType.DoesNotExist as exc:
+        raise Http404("No such object") from exc
+    model = content_type.model_class()
+    objects = visible_objects(model, user) if model is not None else None
+    if objects is None or model is None:
+        raise Http404("No such object")
+    try:
+        pk = model._meta.pk.to_python(object_id)
+        obj: models.Model | None = objects.filter(pk=pk).first()
+    except (ValidationError, ValueError, TypeError, OverflowError) as exc:
+        raise Http404("No such object") from exc
+    if obj is None:
+        raise Http404("No such object")
+    return obj
+
+
+@require_POST
+@login_required
+def follow(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
+    """Follow or unfollow an object; htmx gets the new button, others go back."""
+    obj = _followable_object(request.user, key, object_id)
+    following = follow_toggle(user=request.user, obj=obj)
+    if not request.htmx:
+        target = request.POST.get("next", "")
+        allowed = url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        # only a path: redirect() would take "abc" for a URL name (NoReverseMatch, a 500)
+        if not allowed or not target.startswith("/"):
+            target = getattr(obj, "get_absolute_url", lambda: _feed_url("following"))()
+        return redirect(target)
+    state = FollowState(key, str(obj.pk), str(obj), following)
+    response = render(
+        request,
+        "activityui/_follow_button.html",
+        {"follow": state, "next": request.POST.get("next", "")},
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # --- object timeline ---

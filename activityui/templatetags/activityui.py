@@ -55,3 +55,49 @@ def aui_ago(value: dt.datetime | None) -> str:
     if (timezone.now() - value).total_seconds() < 60:
         return _("seconds ago")
     return _("%(time)s ago") % {"time": timesince(value, depth=1)}
+
+
+# --- feed ---
+
+UNREAD_CAP = 20  # keep in step with activityui.views.UNREAD_CAP
+
+
+@register.simple_tag(takes_context=True)
+def aui_unread_count(context: template.Context, feed: str) -> str:
+    """``{% aui_unread_count "team" as n %}``: how many actions of ``feed`` are new since the
+    user's read marker, "" for none, capped ("20+"). Two small queries (marker, bounded count)."""
+    from activityui.presenters import count_label
+    from activityui.selectors import unread_count
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return count_label(unread_count(user=user, feed=feed, limit=UNREAD_CAP), UNREAD_CAP)
+
+
+@register.simple_tag(takes_context=True)
+def aui_unread_badge(context: template.Context, feed: str) -> SafeString:
+    """``{% aui_unread_badge "team" %}``: the count as a badge with a stable id, so that the
+    feed can update it out of band when the user has seen the newest items."""
+    return render_to_string(
+        "activityui/_unread_badge.html",
+        {"feed_name": feed, "count": aui_unread_count(context, feed)},
+    )
+
+
+@register.simple_tag(takes_context=True)
+def aui_follow_button(context: template.Context, obj: models.Model) -> SafeString:
+    """``{% aui_follow_button obj %}``: the follow/unfollow toggle for ``obj`` (one query)."""
+    from activityui.feeds import is_following
+    from activityui.presenters import FollowState
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return SafeString("")
+    key = type_key(ContentType.objects.get_for_model(obj))
+    state = FollowState(key, str(obj.pk), str(obj), is_following(user=user, obj=obj))
+    return render_to_string(
+        "activityui/_follow_button.html",
+        {"follow": state, "next": request.get_full_path() if request is not None else ""},
+        request=request,
+    )

@@ -1,1 +1,149 @@
 // activityui: small progressive enhancements; everything works without this file.
+// No eval, no inline handlers: htmx runs with allowEval false under a nonce-based CSP.
+(function () {
+  "use strict";
+  // lets the stylesheet hide controls that only matter without JavaScript
+  document.documentElement.classList.add("aui-js");
+
+  // --- feed: polling sentinels -------------------------------------------------------
+  // A sentinel is an element with data-aui-poll="<seconds>" and hx-trigger="aui:poll".
+  // We send it "aui:poll" on a timer, only while the tab is visible (and once right away
+  // when the tab comes back after its interval has passed). A failed poll backs off quietly
+  // and retries; a sentinel that the server swaps out simply stops being polled.
+  var lastPoll = new WeakMap();
+  var backoff = new WeakMap();
+  var MAX_BACKOFF = 8;
+
+  function dueSentinels(now) {
+    var due = [];
+    document.querySelectorAll("[data-aui-poll]").forEach(function (elt) {
+      var seconds = parseFloat(elt.getAttribute("data-aui-poll"));
+      if (!(seconds > 0)) return;
+      if (!lastPoll.has(elt)) lastPoll.set(elt, now); // first poll one interval after load
+      var wait = seconds * 1000 * (backoff.get(elt) || 1);
+      if (now - lastPoll.get(elt) >= wait) due.push(elt);
+    });
+    return due;
+  }
+
+  function tick() {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    var now = Date.now();
+    dueSentinels(now).forEach(function (elt) {
+      if (elt.classList.contains("htmx-request")) return; // one poll at a time
+      lastPoll.set(elt, now);
+      window.htmx.trigger(elt, "aui:poll");
+    });
+  }
+
+  setInterval(tick, 500);
+  document.addEventListener("visibilitychange", tick);
+
+  function isSentinel(elt) {
+    return elt && elt.hasAttribute && elt.hasAttribute("data-aui-poll");
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!isSentinel(elt)) return;
+    if (event.detail.successful) {
+      backoff.delete(elt);
+    } else {
+      backoff.set(elt, Math.min((backoff.get(elt) || 1) * 2, MAX_BACKOFF));
+    }
+  });
+
+  // A poll or "load more" that returns after its element was replaced (e.g. the filters
+  // changed meanwhile) belongs to a list that is gone: drop it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (isSentinel(elt) && !elt.isConnected) event.detail.shouldSwap = false;
+  });
+
+  // --- feed: loading state ------------------------------------------------------------
+  // aria-busy on the list ([data-aui-busy]) while htmx fetches something that lands in it.
+  function busyContainer(event) {
+    var target = event.detail.target || event.detail.elt;
+    if (!target || !target.closest) return null;
+    return target.closest("[data-aui-busy]");
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    // background polls, the read marker and follow buttons do not reload the list
+    var elt = event.detail.elt;
+    if (isSentinel(elt) || (elt.closest && elt.closest(".aui-markread, .aui-follow"))) return;
+    var list = busyContainer(event);
+    if (list) list.setAttribute("aria-busy", "true");
+  });
+  function notBusy() {
+    document.querySelectorAll("[data-aui-busy][aria-busy]").forEach(function (list) {
+      list.removeAttribute("aria-busy");
+    });
+  }
+  document.addEventListener("htmx:afterSettle", notBusy);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) notBusy();
+  });
+
+  // --- feed: a failed request says so next to what was clicked (polls stay quiet) ---------
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.closest || isSentinel(elt)) return;
+    var box = elt.closest("[data-aui-error-message]");
+    if (!box) return;
+    var note = box.querySelector(":scope > .aui-request-error");
+    if (event.detail.successful) {
+      if (note) note.remove();
+      return;
+    }
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "aui-request-error";
+      note.setAttribute("role", "alert");
+      box.append(note);
+    }
+    note.textContent = box.getAttribute("data-aui-error-message");
+  });
+
+  // --- feed: revealed entries get the focus (the banner that had it is gone) ---------------
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "feed-stream") return;
+    var first = target.querySelector(".aui-entry");
+    if (first && (document.activeElement === document.body || !document.activeElement)) {
+      first.focus({ preventScroll: true });
+    }
+  });
+
+  // --- feed: unread badge ------------------------------------------------------------
+  // The read-marker POST answers with HX-Trigger {"aui:unread": {"feed", "count"}}.
+  document.addEventListener("aui:unread", function (event) {
+    var detail = event.detail || {};
+    var badge = document.getElementById("aui-unread-" + detail.feed);
+    if (!badge) return;
+    badge.textContent = "";
+    if (detail.count) {
+      badge.append(String(detail.count));
+      var hidden = document.createElement("span");
+      hidden.className = "aui-visually-hidden";
+      hidden.textContent = " " + (badge.getAttribute("data-aui-new-label") || "new");
+      badge.append(hidden);
+    }
+  });
+
+  // --- feed: sticky day headings sit below the sticky filter bar --------------------------
+  function watchFilters() {
+    var form = document.querySelector(".aui-feed .aui-filters");
+    if (!form || !window.ResizeObserver) return;
+    var feed = form.closest(".aui-feed");
+    new ResizeObserver(function () {
+      var sticky = getComputedStyle(form).position === "sticky";
+      feed.style.setProperty("--aui-sticky-top", sticky ? form.offsetHeight + "px" : "0px");
+    }).observe(form);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", watchFilters);
+  } else {
+    watchFilters();
+  }
+  document.addEventListener("htmx:historyRestore", watchFilters); // the back button re-renders
+})();

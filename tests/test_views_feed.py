@@ -1,0 +1,613 @@
+"""The activity feed views: page and fragments, visibility, cursors, polling, read markers,
+follow toggle, filters, aggregation and the query budget."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from actstream.models import Action, Follow
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+import activityui
+from activityui.cursors import decode_cursor, encode_cursor
+from activityui.models import ReadMarker
+from activityui.selectors import action_list_for_feed, newer_than
+from demo_site.demo.models import Project, Task
+
+HX = {"HX-Request": "true"}
+
+
+def aui_settings(**values):
+    """The demo's ACTIVITYUI settings with ``values`` changed."""
+    from django.conf import settings
+
+    return override_settings(ACTIVITYUI={**settings.ACTIVITYUI, **values})
+
+
+def signed_in(client: Client, user) -> Client:
+    client.force_login(user)
+    return client
+
+
+def apollo_task() -> Task:
+    return Task.objects.filter(project__team__name="Apollo").order_by("pk").first()
+
+
+def zephyr_task() -> Task:
+    return Task.objects.filter(project__team__name="Zephyr").order_by("pk").first()
+
+
+def newest_action() -> Action:
+    return Action.objects.order_by("-timestamp", "-id").first()
+
+
+def cursor_of(action: Action) -> str:
+    return encode_cursor(action.timestamp, action.pk)
+
+
+def poll(client: Client, url: str, after: str, **params: str):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return client.get(
+        f"{url}?{query}&after={after}" if query else f"{url}?after={after}",
+        headers={**HX, "HX-Target": "feed-banner", "HX-Trigger": "feed-poll"},
+    )
+
+
+# --- page and fragments ---
+
+
+def test_feed_page_reads_as_sentences_with_links_and_times(client, demo):
+    task = apollo_task()
+    activityui.record(demo["bob"], "commented", task, task.project, comment="Ship it")
+    response = signed_in(client, demo["alice"]).get("/activity/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="feed"' in html
+    assert f'href="{task.get_absolute_url()}"' in html
+    assert f'href="{task.project.get_absolute_url()}"' in html
+    assert "commented on" in html and "Ship it" in html
+    assert re.search(r'<time class="aui-time" datetime="[^"]+\+00:00" title="[^"]+">', html)
+    assert 'class="aui-avatar aui-hue-' in html
+    assert '<h2 class="aui-day"' in html and ">Today</h2>" in html
+
+
+def test_feed_time_tooltip_uses_the_active_time_zone(client, demo):
+    task = apollo_task()
+    when = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
+    activityui.record(demo["bob"], "commented", task, task.project, timestamp=when)
+    response = signed_in(client, demo["alice"]).get("/activity/?q=commented&since=2026-01-15")
+    html = response.content.decode()
+    # settings.TIME_ZONE is Europe/Paris: 12:00 UTC is 13:00 there
+    assert 'datetime="2026-01-15T12:00:00+00:00"' in html
+    assert "1 p.m." in html or "13:00" in html
+
+
+def test_feed_htmx_request_gets_the_items_fragment_and_a_clean_pushed_url(client, demo):
+    response = signed_in(client, demo["alice"]).get("/activity/?verb=updated&actor=&q=", headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert 'id="feed-stream"' in html
+    assert response["HX-Push-Url"] == "/activity/?verb=updated"
+    assert "HX-Request" in response["Vary"]
+
+
+def test_feed_history_restore_gets_the_full_page(client, demo):
+    response = signed_in(client, demo["alice"]).get(
+        "/activity/?verb=updated", headers={**HX, "HX-History-Restore-Request": "true"}
+    )
+    html = response.content.decode()
+    assert "<html" in html
+    assert '<option value="updated" selected>' in html
+
+
+def test_feed_direct_filtered_url_renders_the_filtered_page(client, demo):
+    response = signed_in(client, demo["alice"]).get("/activity/?verb=created")
+    html = response.content.decode()
+    assert '<option value="created" selected>' in html
+    verbs = set(re.findall(r'<span class="aui-verb">([^<]+)</span>', html))
+    assert verbs and all(v.startswith("created") for v in verbs)
+
+
+def test_feed_requires_sign_in(client, demo):
+    response = client.get("/activity/")
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("param", ["before", "after", "seen"])
+def test_feed_bad_cursor_is_a_400(client, demo, param):
+    response = signed_in(client, demo["alice"]).get(f"/activity/?{param}=not-a-cursor")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=yesterday",
+        "until=2026-02-31",
+        "verb=frobnicated",
+        "object_type=auth.nope",
+        "actor=carol",
+    ],
+)
+def test_feed_invalid_filters_are_form_errors(client, demo, query):
+    response = signed_in(client, demo["alice"]).get(f"/activity/?{query}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Some filters are not valid" in html
+    assert "aui-field--invalid" in html
+    assert "aui-entry" not in html
+
+
+def test_feed_invalid_filters_update_the_field_errors_out_of_band(client, demo):
+    response = signed_in(client, demo["alice"]).get("/activity/?since=nope", headers=HX)
+    html = response.content.decode()
+    assert re.search(r'<span id="feed-error-since" class="aui-error" hx-swap-oob="true">\S', html)
+
+
+def test_feed_empty_state_with_filters_offers_to_clear_them(client, demo):
+    response = signed_in(client, demo["alice"]).get("/activity/?q=nothing-like-this-anywhere")
+    html = response.content.decode()
+    assert "Nothing matches these filters." in html
+    assert 'href="/activity/">Clear filters' in html
+
+
+def test_following_feed_empty_state_explains_following(client, demo):
+    Follow.objects.filter(user=demo["alice"]).delete()
+    response = signed_in(client, demo["alice"]).get("/activity/following/")
+    assert "Follow a project or a task" in response.content.decode()
+
+
+# --- visibility ---
+
+
+def test_feed_carol_never_sees_apollo(client, demo):
+    alice_task = apollo_task()
+    activityui.record(demo["bob"], "commented", alice_task, alice_task.project, comment="secret")
+    carol = signed_in(client, demo["carol"])
+    html = carol.get("/activity/").content.decode()
+    assert "Apollo" not in html and "secret" not in html
+    assert "Zephyr" in html
+    old = cursor_of(Action.objects.order_by("timestamp", "id").first())
+    assert (
+        "Apollo"
+        not in carol.get(f"/activity/?before={cursor_of(newest_action())}").content.decode()
+    )
+    # polls and reveals count and show only Zephyr's news
+    zephyr = zephyr_task()
+    activityui.record(demo["carol"], "commented", zephyr, zephyr.project)
+    banner = re.sub(r"\s+", " ", poll(carol, "/activity/", old).content.decode())
+    visible = newer_than(action_list_for_feed(user=demo["carol"], feed="team"), decode_cursor(old))
+    assert f"</svg> {min(visible.count(), 100)} new activities" in banner
+    reveal = carol.get(f"/activity/?after={old}", headers=HX).content.decode()
+    assert "Apollo" not in reveal and "secret" not in reveal
+
+
+def test_feed_person_choices_list_only_people_the_user_may_see(client, demo):
+    html = signed_in(client, demo["carol"]).get("/activity/").content.decode()
+    select = re.search(r'<select name="actor".*?</select>', html, re.S).group(0)
+    assert 'value="carol"' in select
+    assert 'value="alice"' not in select and 'value="bob"' not in select
+
+
+def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
+    carol = signed_in(client, demo["carol"])
+    ReadMarker.objects.create(
+        user=demo["carol"], feed="team", timestamp=timezone.now(), action_id=newest_action().pk
+    )
+    task = apollo_task()
+    for _ in range(3):
+        activityui.record(demo["bob"], "commented", task, task.project)
+    html = carol.get("/projects/").content.decode()
+    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+
+
+# --- load more ---
+
+
+@aui_settings(PAGE_SIZE=5)
+def test_feed_load_more_pages_by_before_cursor_without_offset(client, demo):
+    alice = signed_in(client, demo["alice"])
+    first = alice.get("/activity/").content.decode()
+    more = (
+        re.search(r'href="(/activity/\?[^"]*before=[^"]+)"', first).group(1).replace("&amp;", "&")
+    )
+    first_ids = [
+        int(i) for i in re.findall(r'<article class="aui-entry[^"]*" id="aui-action-(\d+)"', first)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        second = alice.get(more, headers=HX).content.decode()
+    second_ids = [int(i) for i in re.findall(r'id="aui-action-(\d+)"', second)]
+    assert second_ids and not set(second_ids) & set(first_ids)
+    oldest_first = Action.objects.get(pk=first_ids[-1])
+    for pk in second_ids:
+        assert Action.objects.get(pk=pk).timestamp <= oldest_first.timestamp
+    assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
+    assert "<html" not in second and 'id="feed-more"' in second
+
+
+@aui_settings(PAGE_SIZE=3)
+def test_feed_load_more_continues_the_same_day_without_a_new_heading(client, demo):
+    projects = list(Project.objects.filter(team__name="Apollo"))
+    now = timezone.now()
+    for n in range(8):
+        task = Task.objects.filter(project=projects[n % len(projects)]).first()
+        activityui.record(
+            demo["bob"], "commented", task, task.project, timestamp=now - dt.timedelta(seconds=n)
+        )
+    alice = signed_in(client, demo["alice"])
+    first = alice.get("/activity/").content.decode()
+    day = timezone.localdate().isoformat()
+    assert first.count(f'id="aui-day-{day}-title"') == 1
+    more = (
+        re.search(r'href="(/activity/\?[^"]*before=[^"]+)"', first).group(1).replace("&amp;", "&")
+    )
+    second = alice.get(more, headers=HX).content.decode()
+    assert f'hx-swap-oob="beforeend:#aui-day-{day}-items"' in second
+    assert f'id="aui-day-{day}-title"' not in second
+    # without JavaScript the link is a page of its own, with its heading
+    full = alice.get(more).content.decode()
+    assert f'id="aui-day-{day}-title"' in full
+
+
+# --- polling ---
+
+
+def test_feed_poll_without_news_is_a_204(client, demo):
+    alice = signed_in(client, demo["alice"])
+    response = poll(alice, "/activity/", cursor_of(newest_action()))
+    assert response.status_code == 204
+    assert response.content == b""
+
+
+def test_feed_poll_with_news_returns_the_banner(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    task = apollo_task()
+    activityui.record(demo["bob"], "commented", task, task.project)
+    activityui.record(demo["bob"], "commented", task, task.project)
+    response = poll(alice, "/activity/", after)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2 new activities" in html
+    assert f"after={after}" in html and 'hx-target="#feed-stream"' in html
+
+
+def test_feed_poll_respects_the_filters(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    task = apollo_task()
+    activityui.record(demo["bob"], "commented", task, task.project)
+    assert poll(alice, "/activity/", after, verb="updated").status_code == 204
+    assert poll(alice, "/activity/", after, verb="commented").status_code == 200
+
+
+def test_feed_poll_with_too_much_news_stops_polling_and_offers_a_reload(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    task = apollo_task()
+    with aui_settings(MAX_PAGE_SIZE=2):
+        for _ in range(3):
+            activityui.record(demo["bob"], "commented", task, task.project)
+        html = poll(alice, "/activity/", after).content.decode()
+    assert "More than 2 new activities" in html
+    assert '<div id="feed-poll" hx-swap-oob="delete"></div>' in html
+
+
+def test_feed_page_has_a_polling_sentinel_with_the_newest_cursor(client, demo):
+    html = signed_in(client, demo["alice"]).get("/activity/?verb=updated").content.decode()
+    newest = (
+        Action.objects.filter(
+            verb="updated",
+            target_object_id__in=[str(p.pk) for p in Project.objects.filter(team__name="Apollo")],
+        )
+        .order_by("-timestamp", "-id")
+        .first()
+    )
+    sentinel = re.search(r'<div id="feed-poll"[^>]*>', html).group(0)
+    assert 'data-aui-poll="10"' in sentinel and 'hx-trigger="aui:poll"' in sentinel
+    assert f"verb=updated&amp;after={cursor_of(newest)}" in sentinel
+    assert "every" not in sentinel
+
+
+@aui_settings(POLL_INTERVAL=0)
+def test_feed_poll_interval_zero_turns_live_updates_off(client, demo):
+    html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
+    assert 'id="feed-poll"' not in html
+
+
+def test_feed_reveal_returns_the_new_entries_and_a_new_sentinel(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    task = apollo_task()
+    new = activityui.record(demo["bob"], "commented", task, task.project, comment="fresh")
+    html = alice.get(f"/activity/?after={after}", headers=HX).content.decode()
+    assert f'id="aui-action-{new.pk}"' in html and "fresh" in html
+    assert re.search(
+        rf'<div id="feed-poll"[^>]*hx-swap-oob="true"[^>]*after={cursor_of(new)}', html
+    ) or ('hx-swap-oob="true"' in html and f"after={cursor_of(new)}" in html)
+    assert '<div id="feed-banner" hx-swap-oob="innerHTML"></div>' in html
+
+
+# --- since your last visit ---
+
+
+def test_feed_get_never_writes_the_read_marker(client, demo):
+    alice = signed_in(client, demo["alice"])
+    alice.get("/activity/")
+    alice.get("/activity/", headers=HX)
+    assert not ReadMarker.objects.exists()
+
+
+def test_feed_mark_read_post_moves_the_marker_forward_only(client, demo):
+    alice = signed_in(client, demo["alice"])
+    newest = newest_action()
+    older = Action.objects.order_by("timestamp", "id").first()
+    response = alice.post(
+        "/activity/read/", {"feed": "team", "cursor": cursor_of(newest)}, headers=HX
+    )
+    assert response.status_code == 200
+    assert '"aui:unread"' in response["HX-Trigger"]
+    alice.post("/activity/read/", {"feed": "team", "cursor": cursor_of(older)}, headers=HX)
+    marker = ReadMarker.objects.get(user=demo["alice"], feed="team")
+    assert (marker.timestamp, marker.action_id) == (newest.timestamp, newest.pk)
+    assert ReadMarker.objects.count() == 1
+
+
+def test_feed_mark_read_without_htmx_redirects_to_the_feed(client, demo):
+    response = signed_in(client, demo["alice"]).post(
+        "/activity/read/", {"feed": "following", "cursor": cursor_of(newest_action())}
+    )
+    assert response.status_code == 302 and response["Location"] == "/activity/following/"
+
+
+def test_feed_mark_read_needs_csrf(demo):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(demo["alice"])
+    response = client.post(
+        "/activity/read/", {"feed": "team", "cursor": cursor_of(newest_action())}
+    )
+    assert response.status_code == 403
+    assert not ReadMarker.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [({"feed": "team", "cursor": "zzz"}, 400), ({"feed": "nope", "cursor": "x"}, 404)],
+)
+def test_feed_mark_read_bad_input(client, demo, data, status):
+    assert signed_in(client, demo["alice"]).post("/activity/read/", data).status_code == status
+
+
+def test_feed_mark_read_is_post_only(client, demo):
+    assert signed_in(client, demo["alice"]).get("/activity/read/").status_code == 405
+
+
+def test_feed_divider_marks_what_is_new_since_the_last_visit(client, demo):
+    marker_action = newest_action()
+    ReadMarker.objects.create(
+        user=demo["alice"],
+        feed="team",
+        timestamp=marker_action.timestamp,
+        action_id=marker_action.pk,
+    )
+    task = apollo_task()
+    new = activityui.record(demo["bob"], "commented", task, task.project, comment="news")
+    html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
+    assert html.count("New since your last visit") == 1
+    assert html.index(f'id="aui-action-{new.pk}"') < html.index("New since your last visit")
+    assert f'aui-entry aui-entry--new" id="aui-action-{new.pk}"' in html
+    # and the navigation counts it
+    assert re.search(r'id="aui-unread-team" class="aui-badge">1<', html)
+
+
+def test_feed_own_actions_are_not_news(client, demo):
+    marker_action = newest_action()
+    ReadMarker.objects.create(
+        user=demo["alice"],
+        feed="team",
+        timestamp=marker_action.timestamp,
+        action_id=marker_action.pk,
+    )
+    task = apollo_task()
+    activityui.record(demo["alice"], "commented", task, task.project)
+    html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
+    assert "New since your last visit" not in html
+    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+
+
+def test_feed_unread_badge_is_capped(client, demo):
+    marker_action = newest_action()
+    ReadMarker.objects.create(
+        user=demo["alice"],
+        feed="team",
+        timestamp=marker_action.timestamp,
+        action_id=marker_action.pk,
+    )
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "updated", [task] * 25, target=task.project)
+    html = signed_in(client, demo["alice"]).get("/projects/").content.decode()
+    assert re.search(r'id="aui-unread-team" class="aui-badge">20\+<', html)
+
+
+def test_feed_first_page_offers_mark_read_only_when_something_is_unseen(client, demo):
+    alice = signed_in(client, demo["alice"])
+    assert 'action="/activity/read/"' in alice.get("/activity/").content.decode()
+    newest = newest_action()
+    ReadMarker.objects.create(
+        user=demo["alice"], feed="team", timestamp=newest.timestamp, action_id=newest.pk
+    )
+    assert 'action="/activity/read/"' not in alice.get("/activity/").content.decode()
+
+
+# --- aggregation ---
+
+
+def test_feed_collapses_consecutive_similar_actions(client, demo):
+    tasks = list(Task.objects.filter(project__name="Apollo Web")[:4])
+    now = timezone.now()
+    for n, task in enumerate(tasks):
+        activityui.record(
+            demo["bob"],
+            "updated",
+            task,
+            task.project,
+            timestamp=now - dt.timedelta(seconds=n),
+            changes={"priority": [1, 2]},
+        )
+    html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
+    text = re.sub(r"\s+", " ", html)
+    assert 'updated 4 tasks</span> <span class="aui-in">in</span>' in text
+    group = text[text.index("aui-entry--group") :]
+    assert '<details class="aui-group">' in group
+    for task in tasks:
+        assert task.title in group
+
+
+# --- follow toggle ---
+
+
+def test_follow_toggle_follows_and_unfollows(client, demo):
+    task = apollo_task()
+    alice = signed_in(client, demo["alice"])
+    url = f"/activity/follow/demo.task/{task.pk}/"
+    response = alice.post(url, headers=HX)
+    assert response.status_code == 200
+    assert 'aria-pressed="true"' in response.content.decode()
+    follows = Follow.objects.filter(user=demo["alice"], content_type_id=_task_ct())
+    assert [f.object_id for f in follows] == [str(task.pk)]
+    response = alice.post(url, headers=HX)
+    assert 'aria-pressed="false"' in response.content.decode()
+    assert not follows.all().exists()
+
+
+def test_follow_without_htmx_redirects_back(client, demo):
+    task = apollo_task()
+    response = signed_in(client, demo["alice"]).post(
+        f"/activity/follow/demo.task/{task.pk}/", {"next": "/projects/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/projects/"
+    response = client.post(
+        f"/activity/follow/demo.task/{task.pk}/", {"next": "https://evil.example/"}
+    )
+    assert response["Location"] == task.get_absolute_url()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "demo.task/{apollo}",
+        "demo.task/abc",
+        "demo.task/99999999999999999999999",
+        "nope.model/1",
+        "auth.permission/1",
+    ],
+)
+def test_follow_is_404_for_what_the_user_may_not_see(client, demo, path):
+    url = "/activity/follow/" + path.format(apollo=apollo_task().pk) + "/"
+    before = Follow.objects.count()
+    assert signed_in(client, demo["carol"]).post(url).status_code == 404
+    assert Follow.objects.count() == before
+
+
+def test_follow_needs_post_and_csrf(demo):
+    task = apollo_task()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(demo["alice"])
+    url = f"/activity/follow/demo.task/{task.pk}/"
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 403
+    assert not Follow.objects.filter(content_type_id=_task_ct()).exists()
+
+
+def test_following_feed_shows_actions_on_followed_objects(client, demo):
+    task = apollo_task()
+    other = Task.objects.filter(project__team__name="Apollo").exclude(pk=task.pk).first()
+    alice = signed_in(client, demo["alice"])
+    alice.post(f"/activity/follow/demo.task/{task.pk}/")
+    followed = activityui.record(
+        demo["bob"], "commented", task, task.project, comment="on followed"
+    )
+    unfollowed = activityui.record(
+        demo["bob"], "commented", other, other.project, comment="elsewhere"
+    )
+    html = alice.get("/activity/following/").content.decode()
+    assert f'id="aui-action-{followed.pk}"' in html
+    assert f'id="aui-action-{unfollowed.pk}"' not in html
+
+
+def test_task_page_shows_the_follow_button(client, demo):
+    task = apollo_task()
+    html = signed_in(client, demo["alice"]).get(task.get_absolute_url()).content.decode()
+    assert f'action="/activity/follow/demo.task/{task.pk}/"' in html
+    assert 'aria-pressed="false"' in html
+
+
+def test_feed_entries_offer_follow_buttons_with_their_state(client, demo):
+    task = apollo_task()
+    Follow.objects.create(
+        user=demo["alice"], content_type_id=_task_ct(), object_id=str(task.pk), actor_only=False
+    )
+    activityui.record(demo["bob"], "commented", task, task.project)
+    html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
+    form = html[html.index(f'action="/activity/follow/demo.task/{task.pk}/"') :]
+    assert form.index('aria-pressed="true"') < form.index("</form>")
+
+
+def _task_ct() -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(Task).pk
+
+
+# --- query budget ---
+
+
+def _seed_many(demo, count: int) -> None:
+    tasks = list(Task.objects.filter(project__team__name="Apollo"))
+    now = timezone.now()
+    actors = [demo["alice"], demo["bob"]]
+    for n in range(count):
+        task = tasks[n % len(tasks)]
+        activityui.record(
+            actors[n % 2],
+            ["commented", "updated"][n % 3 % 2],
+            task,
+            task.project,
+            timestamp=now - dt.timedelta(minutes=n),
+            changes={"priority": [1, 2]},
+        )
+
+
+def _page_queries(client: Client, size: int, url: str = "/activity/") -> tuple[int, int]:
+    with aui_settings(PAGE_SIZE=size), CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    entries = len(re.findall(r'id="aui-action-\d+"', response.content.decode()))
+    return len(queries.captured_queries), entries
+
+
+def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
+    _seed_many(demo, 120)
+    alice = signed_in(client, demo["alice"])
+    small, small_entries = _page_queries(alice, 10)
+    large, large_entries = _page_queries(alice, 50)
+    assert small_entries >= 10 and large_entries >= 50
+    assert (small, large) == (15, 15)
+
+
+def test_following_feed_query_count_does_not_grow_with_the_page_size(client, demo):
+    _seed_many(demo, 120)
+    alice = signed_in(client, demo["alice"])
+    for project in Project.objects.filter(team__name="Apollo"):
+        alice.post(f"/activity/follow/demo.project/{project.pk}/")
+    small, _ = _page_queries(alice, 10, "/activity/following/")
+    large, large_entries = _page_queries(alice, 50, "/activity/following/")
+    assert large_entries >= 50
+    assert (small, large) == (15, 15)
