@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from actstream.models import Action, Follow
 from django.contrib.auth import get_user_model
@@ -10,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import activityui
-from activityui.admin import ActivityAdminMixin
+from activityui.admin import ActivityAdminMixin, staff_console_url
 from activityui.selectors import object_q
 from demo_site.demo.admin import TaskAdmin
 from demo_site.demo.models import Task
@@ -43,6 +45,16 @@ def test_change_page_shows_the_task_history(demo, superuser, client):
     assert 0 < history.count() <= TaskAdmin.activity_limit
     assert body.count('class="aui-entry"') == history.count()
     assert "activityui/activityui.css" in body
+
+
+def test_change_page_links_to_the_staff_console_filtered_on_the_object(demo, superuser, client):
+    task = Task.objects.order_by("pk").first()
+    client.force_login(superuser)
+    body = client.get(change_url(task)).content.decode()
+    query = urlencode({"object_type": "demo.task", "object_id": str(task.pk)})
+    expected = f"{reverse('activityui:staff')}?{query}".replace("&", "&amp;")
+    assert f'href="{expected}"' in body
+    assert staff_console_url(task) == f"{reverse('activityui:staff')}?{query}"
 
 
 def test_change_page_hides_the_staff_link_without_the_permission(demo, client):
@@ -134,3 +146,18 @@ def test_actstream_follow_admin_changelist_still_works(demo, superuser, client):
     client.force_login(superuser)
     response = client.get(reverse("admin:actstream_follow_changelist"))
     assert response.status_code == 200
+
+
+def test_staff_console_link_lists_the_objects_actions(demo, superuser, client):
+    task = Task.objects.order_by("pk").first()
+    client.force_login(superuser)
+    response = client.get(staff_console_url(task))
+    assert response.status_code == 200
+    body = response.content.decode()
+    own = Action.objects.filter(
+        action_object_content_type=ContentType.objects.get_for_model(task),
+        action_object_object_id=str(task.pk),
+    )
+    assert own.exists()
+    assert f'data-count="{own.count()}"' in body
+    assert body.count('<tr id="staff-row-') == own.count()
