@@ -308,11 +308,16 @@ def page_of(queryset: QuerySet[Any], *, before: Cursor | None = None, size: int)
 # --- staff console ---
 
 
-def up_to(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
-    """Actions at or older than ``cursor`` (freezes an export at the moment it started)."""
-    return queryset.filter(
-        Q(timestamp__lt=cursor.timestamp) | Q(timestamp=cursor.timestamp, id__lte=cursor.id)
+def existing_now(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """``queryset`` limited to the actions that exist at this moment (ids only grow), so rows
+    written during a long read (an export's own record among them) stay out of it."""
+    newest = (
+        queryset.model._default_manager.using(queryset.db)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
     )
+    return queryset.filter(pk__lte=newest) if newest is not None else queryset.none()
 
 
 def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:

@@ -52,13 +52,13 @@ from activityui.selectors import (
     action_list_for_object,
     action_list_for_staff,
     count_up_to,
+    existing_now,
     feed_stream,
     page_of,
     read_marker_for,
     stream_newer,
     stream_page,
     unread_count,
-    up_to,
 )
 from activityui.visibility import STAFF_PERMISSION, can_see, can_view_all, visible_objects
 
@@ -622,11 +622,9 @@ def _staff_export(request: HttpRequest, format: str) -> HttpResponseBase:
             f"{name}: {' '.join(messages)}" for name, messages in filterset.form.errors.items()
         )
         return HttpResponseBadRequest(f"Invalid filters: {errors}", content_type="text/plain")
-    queryset = filterset.qs
-    newest = queryset.values_list("timestamp", "pk").first()
     # Freeze the export at this moment: later actions (this export's own record among them)
     # stay out, so the file holds exactly the rows the console counted.
-    queryset = up_to(queryset, Cursor(*newest)) if newest else queryset.none()
+    queryset = existing_now(filterset.qs)
     record(
         cast(models.Model, request.user),
         "exported",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -12,6 +13,7 @@ from actstream.models import Action
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 import activityui
 from activityui import exports
@@ -227,6 +229,16 @@ def test_export_leaves_out_its_own_record(staff_client):
     rows = read_jsonl(staff_client.get(JSON_URL))
     assert len(rows) == before
     assert Action.objects.count() == before + 1
+    assert "exported" not in {r["verb"] for r in rows}
+
+
+def test_export_leaves_out_its_own_record_after_future_dated_actions(staff_client, demo):
+    future = timezone.now() + dt.timedelta(days=3)
+    activityui.record(demo["bob"], "scheduled", timestamp=future)
+    before = Action.objects.count()
+    rows = read_jsonl(staff_client.get(JSON_URL))
+    assert len(rows) == before
+    assert rows[0]["verb"] == "scheduled"
     assert "exported" not in {r["verb"] for r in rows}
 
 
