@@ -49,11 +49,11 @@ from activityui.presenters import (
 from activityui.selectors import (
     Stream,
     UnknownFeed,
-    action_list_for_object,
     action_list_for_staff,
     count_up_to,
     existing_now,
     feed_stream,
+    object_stream,
     page_of,
     read_marker_for,
     stream_newer,
@@ -467,9 +467,11 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         raise Http404(NOT_FOUND)
     if subject.obj is not None and not staff and not can_see(request.user, subject.obj):
         raise Http404(NOT_FOUND)
-    actions = action_list_for_object(
+    # one index-friendly branch per role (actor, object, target): every page costs the same
+    stream = object_stream(
         user=request.user, content_type=subject.content_type, object_id=subject.object_id
     )
+    actions = stream.queryset
     if subject.obj is None and not actions.exists():
         raise Http404(NOT_FOUND)
     try:
@@ -480,8 +482,11 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         request.GET or None, queryset=actions, request=request, model=subject.model
     )
     valid = filterset.is_valid() if filterset.is_bound else True
-    queryset = filterset.qs if valid else actions.none()
-    page = page_of(queryset, before=before, size=app_settings.PAGE_SIZE)
+    if valid:
+        narrow = filterset.filter_queryset if filterset.is_bound else None
+        page = stream_page(stream, narrow=narrow, before=before, size=app_settings.PAGE_SIZE)
+    else:
+        page = page_of(actions.none(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
     days = group_by_day(entries)  # type: ignore[arg-type]
     label = (
