@@ -75,7 +75,7 @@ def test_anonymous_is_sent_to_login(world: World, ep: Endpoint):
 def test_carol_sees_nothing_of_apollo(world: World, ep: Endpoint):
     client = world.client("carol")
     found = {}
-    probes = CAROL_PROBES if ep.params and ep.method == "GET" else []
+    probes = CAROL_PROBES if ep.fuzz and ep.params and ep.method == "GET" else []
     for probe in ["", *probes]:
         query = probe.format(old=world.old_cursor, apollo=world.apollo_cursor)
         response = ep.call(client, world, query=query)
