@@ -272,6 +272,8 @@ ENDPOINTS: list[Endpoint] = [
              _apollo_history(200), params=LIST_PARAMS, fuzz=False),
     Endpoint("timeline-team", _timeline("demo.team", "apollo_team"), _apollo_history(200),
              params=LIST_PARAMS, fuzz=False),
+    Endpoint("timeline-user", lambda w: f"/activity/objects/auth.user/{w.users['bob'].pk}/",
+             _apollo_history(200), params=LIST_PARAMS, fuzz=False),
     Endpoint("timeline-zephyr", _timeline("demo.project", "zephyr_project"),
              {"anonymous": 302, "alice": 404, "carol": 200, "staff": 200}, params=LIST_PARAMS,
              fuzz=False),

@@ -219,3 +219,56 @@ def test_actstream_routes_are_absent(world: World, path: str):
     response = world.client("carol").get(url + "?next=https://evil.example/")
     assert response.status_code in (404, 405)
     assert _counts() == before
+
+
+# --------------------------------------------------------------------------- edge paths
+
+
+def test_a_stale_follow_reveals_nothing(world: World):
+    """carol follows an Apollo project (say she left the team): her following feed, its
+    polls and her unread counts show nothing of Apollo."""
+    from django.contrib.contenttypes.models import ContentType
+
+    Follow.objects.create(
+        user=world.users["carol"],
+        content_type=ContentType.objects.get_for_model(type(world.apollo_project)),
+        object_id=str(world.apollo_project.pk),
+        flag="",
+        actor_only=False,
+    )
+    client = world.client("carol")
+    for url, headers in [
+        ("/activity/following/", {}),
+        (f"/activity/following/?after={world.old_cursor}", {"HX-Request": "true"}),
+        (
+            f"/activity/following/?after={world.old_cursor}",
+            {"HX-Request": "true", "HX-Target": "feed-banner"},
+        ),
+        ("/", {}),
+    ]:
+        response = client.get(url, headers=headers)
+        assert apollo_leaks(response_text(response), world, asked=url) == [], url
+
+
+def test_private_actions_stay_with_their_actor(world: World):
+    import activityui
+
+    task = world.apollo_task
+    secret = "private note 7f3a"
+    private = activityui.record(
+        world.users["alice"], "commented", task, task.project, public=False, comment=secret
+    )
+    bob = world.client("anonymous")
+    bob.force_login(world.users["bob"])
+    alice = world.client("alice")
+    urls = [
+        "/activity/",
+        f"/activity/?after={world.old_cursor}",
+        f"/activity/objects/demo.task/{task.pk}/",
+        f"/activity/objects/demo.project/{task.project.pk}/",
+        "/",
+    ]
+    for url in urls:
+        text = response_text(bob.get(url, headers={"HX-Request": "true"}))
+        assert secret not in text and f"aui-action-{private.pk}" not in text, url
+    assert secret in alice.get("/activity/").content.decode()
