@@ -323,7 +323,9 @@ def existing_now(queryset: QuerySet[Any]) -> QuerySet[Any]:
 def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:
     """The exact count up to ``limit``, else ``limit + 1``: COUNT over a LIMIT subquery, so
     it stops after ``limit + 1`` rows instead of counting millions."""
-    return queryset[: limit + 1].count()
+    # No ORDER BY inside: any limit + 1 matching rows will do, so the database may count
+    # through the most selective index instead of walking the timestamp order.
+    return queryset.order_by()[: limit + 1].count()
 
 
 # --- feed: read markers, unread counts ---
