@@ -21,6 +21,7 @@ INDEXES = {
         "id",
     ],
     "aui_action_ts": ["timestamp", "id"],
+    "aui_action_verb_ts": ["verb", "timestamp", "id"],
 }
 
 
