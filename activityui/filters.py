@@ -155,6 +155,11 @@ def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
     return [(f.name, str(f.verbose_name).capitalize()) for f in fields]
 
 
+def timeline_verb_choices() -> list[tuple[str, str]]:
+    """The registered verbs as menu items ("Commented on", "Created", …)."""
+    return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in verb_choices()]
+
+
 class TimelineFilterSet(django_filters.FilterSet):
     """Filters of an object timeline: one verb, or only the actions that changed one field."""
 
@@ -176,7 +181,7 @@ class TimelineFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args: Any, model: type[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["verb"].extra["choices"] = verb_choices
+        self.filters["verb"].extra["choices"] = timeline_verb_choices
         self.filters["field"].extra["choices"] = tracked_field_choices(model)
 
     def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
