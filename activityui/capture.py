@@ -528,6 +528,8 @@ def track(
                     f"{cls._meta.label}.{model_field.name} cannot be tracked: only the model's "
                     "own fields (and many-to-many fields) can"
                 )
+        if isinstance(target, str) and not hasattr(cls, target):
+            raise ValueError(f"{cls._meta.label} has no {target!r} to use as target")
         m2m = [f for f in concrete if f.many_to_many]
         simple = [f for f in concrete if not f.many_to_many]
         _tracked[cls] = Tracking(cls, simple, m2m, target, dict(verbs or {}))

@@ -209,6 +209,12 @@ def test_track_rejects_reverse_relations(db):
         activityui.track(Project, fields=["tasks"])
 
 
+def test_track_rejects_unknown_target(db):
+    with pytest.raises(ValueError, match="no 'projet' to use as target"):
+        activityui.track(Task, fields=["title"], target="projet")
+    assert capture.tracking_for(Task).target == "project"
+
+
 def test_paused_records_nothing(world):
     count = Action.objects.count()
     with activityui.paused():
@@ -703,6 +709,21 @@ def test_record_bulk_one_insert_per_call(world, warm_content_types, django_asser
         assert action.data["reason"] == "sprint"
         assert action.data["changes"]["status"][1] == {"value": "done", "label": "Done"}
         assert action.data["snapshot"]["target"]["label"] == "Apollo Web"
+
+
+def test_record_bulk_after_bulk_create(world):
+    tasks = Task.objects.bulk_create(
+        [Task(project=world.project, title=f"Imported {n}") for n in range(3)]
+    )
+    actions = record_bulk(world.alice, "created", tasks)
+    stored = Action.objects.filter(pk__in=[a.pk for a in actions]).order_by("id")
+    assert [a.action_object for a in stored] == tasks
+    assert {a.data["snapshot"]["target"]["label"] for a in stored} == {"Apollo Web"}
+    assert [a.data["snapshot"]["action_object"]["label"] for a in stored] == [
+        "Imported 0",
+        "Imported 1",
+        "Imported 2",
+    ]
 
 
 def test_record_bulk_without_target_and_empty(world):
