@@ -55,6 +55,10 @@ def test_access_matrix(world: World, ep: Endpoint, user: str):
     assert response.status_code in statuses(ep.expect[user]), (
         f"{ep.method} {ep.url(world)} as {user}: {response.status_code}"
     )
+    # every response, errors and redirects included, carries the strict policy
+    policy = response.headers.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
 @pytest.mark.parametrize(
