@@ -474,7 +474,11 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     actions = stream.queryset
     # staff may read any history but not any row: an object of a model without a visibility
     # rule has a timeline only if it has history (else its str() could be read by id)
-    unregistered = subject.obj is not None and visible_objects(subject.model, request.user) is None
+    unregistered = (
+        subject.obj is not None
+        and subject.model is not None
+        and visible_objects(subject.model, request.user) is None
+    )
     if (subject.obj is None or unregistered) and not actions.exists():
         raise Http404(NOT_FOUND)
     try:
