@@ -36,14 +36,14 @@ def aui_query(params: Any, **changes: Any) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def object_timeline(context: template.Context, obj: models.Model, title: str = "") -> SafeString:
+def object_timeline(context: template.Context, obj: models.Model) -> SafeString:
     """``{% object_timeline obj %}``: a placeholder that htmx fills with ``obj``'s history
     once the page has loaded (a plain link without JavaScript). The host page pays no query
     for it (content types are cached); the history is read by the timeline view."""
     key = type_key(ContentType.objects.get_for_model(obj))
     return render_to_string(
         "activityui/timeline.html#timeline-placeholder",
-        {"url": timeline_url(key, str(obj.pk)), "title": title or _("History")},
+        {"url": timeline_url(key, str(obj.pk))},
         request=context.get("request"),
     )
 
