@@ -205,6 +205,10 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         return HttpResponseBadRequest(str(exc))
     filterset = ActionFilterSet(request.GET or None, queryset=stream.queryset, request=request)
     valid = filterset.is_valid() if filterset.is_bound else True
+    for field_name in filterset.form.errors:
+        if field_name in filterset.form.fields:  # tie each error to its field for screen readers
+            attrs = filterset.form.fields[field_name].widget.attrs
+            attrs.update({"aria-invalid": "true", "aria-describedby": f"feed-error-{field_name}"})
     filter_query = _filter_params(request)
     filters_active = valid and any(key in filterset.form.fields for key in filter_query)
     fragment = is_fragment_request(request)

@@ -611,3 +611,20 @@ def test_following_feed_query_count_does_not_grow_with_the_page_size(client, dem
     large, large_entries = _page_queries(alice, 50, "/activity/following/")
     assert large_entries >= 50
     assert (small, large) == (15, 15)
+
+
+def test_feed_reveal_of_too_many_reloads_the_page(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "commented", [task] * 3, target=task.project)
+    with aui_settings(MAX_PAGE_SIZE=2):
+        response = alice.get(f"/activity/?verb=commented&after={after}", headers=HX)
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/activity/?verb=commented"
+
+
+def test_feed_field_errors_are_tied_to_their_fields(client, demo):
+    html = signed_in(client, demo["alice"]).get("/activity/?since=nope").content.decode()
+    field = re.search(r'<input type="date" name="since"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="feed-error-since"' in field

@@ -201,3 +201,18 @@ def test_feed_load_more_failure_says_so_and_can_be_retried(
     expect(articles).not_to_have_count(count)
     expect(page.get_by_role("alert")).to_have_count(0)
     quiet(page)
+
+
+def test_feed_list_is_busy_while_filters_load(live_server, demo, feed_settings, page: Page):
+    sign_in(page, live_server.url, "alice")
+    page.goto(live_server.url + "/activity/")
+    expect(page.locator("article.aui-entry").first).to_be_visible()
+    held = []
+    page.route(re.compile(r".*/activity/\?verb=.*"), lambda route: held.append(route))
+    page.get_by_label("Verb").select_option("commented")
+    items = page.locator("#feed-items")
+    expect(items).to_have_attribute("aria-busy", "true")
+    held[0].continue_()
+    expect(items).not_to_have_attribute("aria-busy", "true")
+    expect(page).to_have_url(re.compile(r"verb=commented"))
+    quiet(page)
