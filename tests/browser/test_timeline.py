@@ -126,3 +126,22 @@ def test_task_page_with_timeline_has_no_serious_accessibility_violations(
     assert serious_violations(page) == []
     page.emulate_media(color_scheme="dark")
     assert serious_violations(page) == []
+
+
+def test_timeline_without_javascript_is_a_link_to_its_page(live_server, demo, review_task, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server.url, "alice")
+        page.goto(live_server.url + review_task.get_absolute_url())
+        link = page.get_by_role("link", name="Open the full history")
+        expect(link).to_be_visible()
+        link.click()
+        expect(page).to_have_url(timeline_url(live_server.url, review_task))
+        expect(page.locator("#timeline-items .aui-tl")).to_have_count(2)
+        page.get_by_label("Field").select_option("status")
+        page.get_by_role("button", name="Show").click()  # the <noscript> submit button
+        expect(page).to_have_url(re.compile(r"field=status"))
+        expect(page.locator("#timeline-items .aui-tl")).to_have_count(1)
+    finally:
+        context.close()
