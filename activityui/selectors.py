@@ -13,7 +13,7 @@ from typing import Any
 
 from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q, QuerySet
 
 from activityui.conf import app_settings
@@ -151,18 +151,22 @@ def stream_page(
     if stream.restricted:
         wanted = [model for branch in branches for model in stream.visibility.models_for(branch)]
         stream.visibility.prefetch(wanted)
+    compound_limits = connections[_plain().db].features.supports_slicing_ordering_in_compound
     parts = []
     for branch in branches:
-        arm = _actions().filter(branch)
+        conditions = [branch]
         if stream.restricted:
-            arm = arm.filter(stream.visibility.branch_q(branch))
+            conditions.append(stream.visibility.branch_q(branch))
+        if before is not None:
+            conditions.extend(_older_than_q(before))
+        arm = _plain().filter(*conditions)  # one filter call: one clone of the query
         if narrow is not None:
             arm = narrow(arm)
-        if before is not None:
-            arm = older_than(arm, before)
-        # SQLite forbids LIMIT in the arms of a compound SELECT: each arm is "pk IN (limited)"
         limited = arm.order_by(*NEWEST_FIRST).values("pk")[:limit]
-        parts.append(_plain().filter(pk__in=limited).values("pk"))
+        if compound_limits:
+            parts.append(limited)
+        else:  # SQLite forbids LIMIT in the arms of a compound SELECT: "pk IN (limited)"
+            parts.append(_plain().filter(pk__in=limited).values("pk"))
     ids = parts[0].union(*parts[1:], all=True)
     rows = list(_actions().filter(pk__in=ids)[:limit])
     return Page(actions=rows[:size], has_more=len(rows) > size)
@@ -261,12 +265,16 @@ def split_branches(scope: Q) -> tuple[Q, ...]:
     return tuple(branches)
 
 
-def older_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
+def _older_than_q(cursor: Cursor) -> tuple[Q, Q]:
     # (timestamp, id) < cursor, written so that "timestamp <= t" is a range on the indexes
-    return queryset.filter(
+    return (
         Q(timestamp__lte=cursor.timestamp),
         Q(timestamp__lt=cursor.timestamp) | Q(id__lt=cursor.id),
     )
+
+
+def older_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
+    return queryset.filter(*_older_than_q(cursor))
 
 
 def newer_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
