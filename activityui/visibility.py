@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models
 from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
@@ -155,8 +155,16 @@ class Visibility:
     ) -> dict[type[models.Model], list[str] | QuerySet[Any]]:
         arms = []
         for number, model in enumerate(models_in_order):
-            limited = cast(QuerySet[Any], visible_objects(model, self.user)).order_by().values("pk")
-            limited = limited[: MAX_LITERAL_IDS + 1]
+            objects = cast(QuerySet[Any], visible_objects(model, self.user)).order_by()
+            if connections[objects.db].features.supports_slicing_ordering_in_compound:
+                arms.append(
+                    objects.annotate(
+                        _aui_n=Value(number), _aui_id=Cast("pk", CharField())
+                    ).values_list("_aui_n", "_aui_id")[: MAX_LITERAL_IDS + 1]
+                )
+                continue
+            # SQLite forbids LIMIT in the arms of a compound SELECT: "pk IN (limited)"
+            limited = objects.values("pk")[: MAX_LITERAL_IDS + 1]
             arms.append(
                 model._base_manager.filter(pk__in=limited)
                 .order_by()
