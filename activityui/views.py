@@ -360,6 +360,8 @@ def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
     """The object behind ``key``/``object_id`` if it has a visibility rule and ``user`` may
     see it; 404 otherwise (also for objects that exist but are hidden)."""
     app_label, _dot, model_name = key.partition(".")
+    if "\x00" in key or "\x00" in object_id:  # PostgreSQL refuses NUL in text: a 500
+        raise Http404("No such object")
     try:
         content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
     except ContentType.DoesNotExist as exc:

@@ -48,3 +48,10 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped:
         reporter.write_line(f"{skipped} test(s) were skipped; every test must run here.", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 (1M iterations) costs about a second per demo user, most of the `demo` fixture;
+    # no test needs a strong hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
