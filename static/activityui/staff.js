@@ -13,10 +13,18 @@
     return document.getElementById("staff-detail");
   }
 
+  function markOpenRow(row) {
+    document.querySelectorAll(".aui-staff__row--open").forEach(function (other) {
+      other.classList.remove("aui-staff__row--open");
+    });
+    if (row) row.classList.add("aui-staff__row--open");
+  }
+
   function closePanel() {
     var box = panel();
     if (!box || !box.firstElementChild) return;
     box.replaceChildren();
+    markOpenRow(null);
     if (lastOpener && document.body.contains(lastOpener)) lastOpener.focus();
   }
 
@@ -50,6 +58,7 @@
     var opener = target.closest(".aui-staff__rowlink");
     if (opener) {
       lastOpener = opener;
+      markOpenRow(opener.closest("tr"));
       return;
     }
     var close = target.closest("#staff-detail [data-aui-close]");
