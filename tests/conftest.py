@@ -53,5 +53,9 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 (1M iterations) costs about a second per demo user, most of the `demo` fixture;
-    # no test needs a strong hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # no test needs a strong hash. PBKDF2 stays second: it still checks the passwords of users
+    # made by broader-scoped fixtures before this one applies.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
