@@ -1,12 +1,18 @@
-"""Makes the request's user the actor of what is captured while the request runs."""
+"""Makes the request's user the actor of what is captured while the request runs, and sends
+a signed-out htmx request of activityui to the sign-in page as a whole-window redirect."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import cast
+from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import resolve_url
+from django.utils.cache import patch_vary_headers
 
 from activityui.capture import request_context
 
@@ -29,8 +35,30 @@ class ActivityUIMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         with request_context(request):
-            return self.get_response(request)
+            response = cast(HttpResponseBase, self.get_response(request))
+        return sign_in_for_htmx(request, response)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         with request_context(request):
-            return await cast(Awaitable[HttpResponseBase], self.get_response(request))
+            response = await cast(Awaitable[HttpResponseBase], self.get_response(request))
+        return sign_in_for_htmx(request, response)
+
+
+def sign_in_for_htmx(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """htmx follows a redirect inside its request and would swap the sign-in page into a
+    banner or a list (a poll after the session expired). For activityui's URLs, have htmx
+    load the sign-in page in the whole window instead, coming back to the current page."""
+    htmx = getattr(request, "htmx", None)
+    match = getattr(request, "resolver_match", None)
+    if response.status_code != 302 or not htmx or htmx.boosted or match is None:
+        return response
+    if "activityui" not in match.namespaces:
+        return response
+    sign_in = urlsplit(resolve_url(settings.LOGIN_URL)).path
+    if urlsplit(response["Location"]).path != sign_in:
+        return response
+    back = htmx.current_url_abs_path or request.get_full_path()
+    redirect = HttpResponse(status=204)
+    redirect["HX-Redirect"] = redirect_to_login(back)["Location"]
+    patch_vary_headers(redirect, ["HX-Request"])
+    return redirect

@@ -152,6 +152,7 @@ def test_hostile_parameters_never_break_an_endpoint(world: World, ep: Endpoint):
     @example(params={"after": [_b64("9999-12-31T23:59:59-14:00|1")]}, htmx=True)
     @example(params={"since": ["0001-01-01"], "until": ["9999-12-31"]}, htmx=False)
     @example(params={"q": ["\x00"], "actor": ["\x00"]}, htmx=False)
+    @example(params={"verb": ["\x00"], "object_type": ["\x00"], "feed": ["\x00"]}, htmx=False)
     @example(params={"next": ["//evil.example/"], "cursor": ["\x00"]}, htmx=False)
     def run(params: dict[str, list[str]], htmx: bool) -> None:
         headers = dict(ep.headers)
@@ -175,9 +176,16 @@ path_part = st.one_of(
 )
 
 
-@pytest.mark.parametrize("prefix", ["/activity/objects/", "/activity/follow/"])
-def test_hostile_object_paths_are_404(world: World, prefix: str):
-    client = world.client("alice")
+@pytest.mark.parametrize(
+    ("prefix", "user"),
+    [
+        ("/activity/objects/", "alice"),
+        ("/activity/objects/", "staff"),
+        ("/activity/follow/", "alice"),
+    ],
+)
+def test_hostile_object_paths_are_404(world: World, prefix: str, user: str):
+    client = world.client(user)
     method = client.post if "follow" in prefix else client.get
 
     @HOSTILE
@@ -186,6 +194,8 @@ def test_hostile_object_paths_are_404(world: World, prefix: str):
     @example(key="demo.task", object_id="-1")
     @example(key="demo.task", object_id="1.5")
     @example(key="auth.user", object_id="\x00")
+    @example(key="sessions.session", object_id="a\x00b")  # a text primary key
+    @example(key="a\x00.b", object_id="1")
     @example(key="actstream.action", object_id="1")
     @example(key="activityui.readmarker", object_id="1")
     @example(key="contenttypes.contenttype", object_id="1")

@@ -75,6 +75,20 @@ def test_anonymous_is_sent_to_login(world: World, ep: Endpoint):
     assert response["Location"].startswith("/login/?next=")
 
 
+@pytest.mark.parametrize(
+    "ep", [e for e in ENDPOINTS if e.expect["anonymous"] == 204], ids=lambda e: e.id
+)
+def test_signed_out_htmx_request_sends_the_window_to_sign_in(world: World, ep: Endpoint):
+    """Not the sign-in page swapped into a banner: htmx loads it in the whole window and
+    comes back to the page the user was on."""
+    response = ep.call(
+        world.client("anonymous"), world, headers={"HX-Current-URL": "http://testserver/x/?a=1"}
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/login/?next=/x/%3Fa%3D1"
+    assert response.content == b""
+
+
 @pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e.id)
 def test_carol_sees_nothing_of_apollo(world: World, ep: Endpoint):
     client = world.client("carol")
