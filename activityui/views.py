@@ -437,7 +437,7 @@ class TimelineSubject:
 def _timeline_subject(key: str, raw_id: str) -> TimelineSubject:
     """Resolve ``app_label.model_name`` and the pk; anything malformed or unknown is a 404."""
     app_label, dot, model_name = key.partition(".")
-    if not dot:
+    if not dot or "\x00" in key or "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
         raise Http404(NOT_FOUND)
     try:
         content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
