@@ -172,9 +172,7 @@ def test_stream_newer_returns_new_visible_items_newest_first(demo):
         activityui.record(demo["carol"], "commented", zephyr, zephyr)
     new = stream_newer(feed_stream(user=demo["alice"], feed="team"), after=after, limit=20)
     assert ids(new) == ids(made)[::-1]
-    assert ids(new) == ids(
-        newer_than(action_list_for_feed(user=demo["alice"], feed="team"), after)
-    )
+    assert ids(new) == ids(newer_than(action_list_for_feed(user=demo["alice"], feed="team"), after))
 
 
 @pytest.mark.django_db
