@@ -105,7 +105,8 @@
   });
 
   // --- feed: revealed entries get the focus (the banner that had it is gone) ---------------
-  document.addEventListener("htmx:afterSettle", function (event) {
+  // afterSwap, not afterSettle: the focus moves in the same task as the entries appear
+  document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "feed-stream") return;
     var first = target.querySelector(".aui-entry");
