@@ -3,6 +3,7 @@ read-only GETs, and actstream's own views left unmounted."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,14 @@ def test_private_actions_stay_with_their_actor(world: World):
         text = response_text(bob.get(url, headers={"HX-Request": "true"}))
         assert secret not in text and f"aui-action-{private.pk}" not in text, url
     assert secret in alice.get("/activity/").content.decode()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_exports_are_private_downloads(world: World, fmt: str):
+    response = world.client("staff").get(f"/activity/staff/export.{fmt}", {"q": '"; x=<y>'})
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert re.fullmatch(
+        r'attachment; filename="activity-[0-9-]+\.(csv|jsonl)"', response["Content-Disposition"]
+    )
