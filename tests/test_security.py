@@ -302,3 +302,20 @@ def test_exports_are_private_downloads(world: World, fmt: str):
     assert re.fullmatch(
         r'attachment; filename="activity-[0-9-]+\.(csv|jsonl)"', response["Content-Disposition"]
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/activity/objects/demo.task/{pk}/"),
+        ("post", "/activity/follow/demo.task/{pk}/"),
+        ("get", "/tasks/{pk}/"),
+    ],
+)
+def test_hidden_reads_exactly_like_missing(world: World, method: str, path: str):
+    """carol cannot tell an Apollo task from a task that does not exist."""
+    client = world.client("carol")
+    hidden = getattr(client, method)(path.format(pk=world.apollo_task.pk))
+    missing = getattr(client, method)(path.format(pk=10**9))
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.content == missing.content
