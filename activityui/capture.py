@@ -186,8 +186,19 @@ def json_safe(value: Any) -> Any:
 
 
 def label_of(obj: models.Model) -> str:
-    """The object's ``str()``, cut to ``MAX_LABEL_LENGTH``."""
-    return truncate(_text(obj), app_settings.MAX_LABEL_LENGTH)
+    """The object's ``str()`` (a user's full name when it has one), cut to ``MAX_LABEL_LENGTH``.
+
+    People read "Alice Martin changed…", not "alice changed…"; the username stays findable
+    through the actor filters, which match users, not labels.
+    """
+    text = ""
+    get_full_name = getattr(obj, "get_full_name", None)
+    if callable(get_full_name):
+        try:
+            text = _text(get_full_name()).strip()
+        except Exception:  # a broken get_full_name must not lose the action
+            text = ""
+    return truncate(text or _text(obj), app_settings.MAX_LABEL_LENGTH)
 
 
 def url_of(obj: models.Model) -> str | None:

@@ -143,7 +143,7 @@ def test_export_csv_has_exactly_the_rows_the_console_counts(staff_client):
     assert expected > 0
     assert len(rows) == expected
     assert {r["verb"] for r in rows} == {"updated"}
-    assert {r["actor"] for r in rows} == {"bob"}
+    assert {r["actor"] for r in rows} == {"Bob Nguyen"}
 
 
 def test_export_json_has_exactly_the_rows_of_the_filter(staff_client):

@@ -152,7 +152,7 @@ def test_feed_shows_bobs_change_through_the_banner(
     expect(page.locator("#feed-banner")).to_have_attribute("aria-live", "polite")
     banner.click()
     first = page.locator("[role=feed] > article").first
-    expect(first).to_contain_text("bob")
+    expect(first).to_contain_text("Bob Nguyen")
     expect(first).to_contain_text(task.title)
     expect(first).to_contain_text("Review")
     expect(banner).to_have_count(0)

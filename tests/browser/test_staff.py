@@ -48,7 +48,7 @@ def test_staff_filter_actor_and_verb_then_export(live_server, demo, page: Page, 
     assert rows.count() == min(count, 25)
     for row in rows.all():
         cells = row.locator("td")
-        assert cells.nth(1).inner_text() == "bob"
+        assert cells.nth(1).inner_text() == "Bob Nguyen"
         assert cells.nth(2).inner_text() == "updated"
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Export CSV").click()
@@ -57,7 +57,7 @@ def test_staff_filter_actor_and_verb_then_export(live_server, demo, page: Page, 
     with open(download.path(), encoding="utf-8-sig") as handle:
         exported = list(csv.DictReader(io.StringIO(handle.read())))
     assert len(exported) == count
-    assert {r["actor"] for r in exported} == {"bob"}
+    assert {r["actor"] for r in exported} == {"Bob Nguyen"}
     assert {r["verb"] for r in exported} == {"updated"}
     page.go_back()
     expect(page).to_have_url(re.compile(r"/activity/staff/\?actor=bob$"))

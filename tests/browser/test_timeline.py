@@ -56,7 +56,7 @@ def test_status_change_shows_in_the_timeline_without_reload(
 
     newest = timeline.locator(".aui-tl").first
     expect(newest).to_contain_text(re.compile(r"Status:\s*Review\s*→\s*Done"))
-    expect(newest.locator(".aui-actor")).to_have_text(re.compile(r"^\s*alice\s*$", re.I))
+    expect(newest.locator(".aui-actor")).to_have_text(re.compile(r"^\s*Alice Martin\s*$"))
     expect(newest.locator("time")).to_have_text("seconds ago")
     expect(newest.locator("time")).to_have_attribute("title", re.compile(r"\d{4}"))
     assert page.evaluate("() => window.auiSamePage") is True  # no reload happened
