@@ -141,53 +141,6 @@ def _user_ids_matching(value: str) -> QuerySet[Any]:
 __all__ = ["ActionFilterSet", "get_verb"]
 
 
-# --- object timeline ---
-
-
-def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
-    """The fields whose changes capture records for ``model`` (empty when it is not tracked)."""
-    from activityui.capture import tracking_for
-
-    tracking = tracking_for(model) if model is not None else None
-    if tracking is None:
-        return []
-    fields = [*tracking.fields, *tracking.m2m_fields]
-    return [(f.name, str(f.verbose_name).capitalize()) for f in fields]
-
-
-def timeline_verb_choices() -> list[tuple[str, str]]:
-    """The registered verbs as menu items ("Commented on", "Created", …)."""
-    return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in verb_choices()]
-
-
-class TimelineFilterSet(django_filters.FilterSet):
-    """Filters of an object timeline: one verb, or only the actions that changed one field."""
-
-    verb = django_filters.ChoiceFilter(
-        label=_("Event"),
-        empty_label=_("All events"),
-        widget=forms.Select(attrs={"id": "timeline-verb"}),
-    )
-    field = django_filters.ChoiceFilter(
-        label=_("Field"),
-        empty_label=_("All fields"),
-        method="filter_field",
-        widget=forms.Select(attrs={"id": "timeline-field"}),
-    )
-
-    class Meta:
-        model = Action
-        fields: list[str] = []
-
-    def __init__(self, *args: Any, model: type[Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.filters["verb"].extra["choices"] = timeline_verb_choices
-        self.filters["field"].extra["choices"] = tracked_field_choices(model)
-
-    def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(data__changes__has_key=value)
-
-
 # --- staff console ---
 
 STAFF_RECENT_VERBS = 5_000  # verbs "in the data" offered are those of the newest N actions
@@ -397,3 +350,50 @@ class StaffActionFilterSet(django_filters.FilterSet):
             if data.get(id_field):
                 queryset = queryset.filter(**{f"{role}_object_id": data[id_field]})
         return queryset
+
+
+# --- object timeline ---
+
+
+def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
+    """The fields whose changes capture records for ``model`` (empty when it is not tracked)."""
+    from activityui.capture import tracking_for
+
+    tracking = tracking_for(model) if model is not None else None
+    if tracking is None:
+        return []
+    fields = [*tracking.fields, *tracking.m2m_fields]
+    return [(f.name, str(f.verbose_name).capitalize()) for f in fields]
+
+
+def timeline_verb_choices() -> list[tuple[str, str]]:
+    """The registered verbs as menu items ("Commented on", "Created", …)."""
+    return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in verb_choices()]
+
+
+class TimelineFilterSet(django_filters.FilterSet):
+    """Filters of an object timeline: one verb, or only the actions that changed one field."""
+
+    verb = django_filters.ChoiceFilter(
+        label=_("Event"),
+        empty_label=_("All events"),
+        widget=forms.Select(attrs={"id": "timeline-verb"}),
+    )
+    field = django_filters.ChoiceFilter(
+        label=_("Field"),
+        empty_label=_("All fields"),
+        method="filter_field",
+        widget=forms.Select(attrs={"id": "timeline-field"}),
+    )
+
+    class Meta:
+        model = Action
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, model: type[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["verb"].extra["choices"] = timeline_verb_choices
+        self.filters["field"].extra["choices"] = tracked_field_choices(model)
+
+    def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(data__changes__has_key=value)

@@ -71,6 +71,9 @@ DATABASES = {
 # every request is one transaction: a change and its action commit or roll back together
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
+# sessions read from the cache (written through to the database): no session query per poll
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
