@@ -59,6 +59,8 @@ def test_status_change_shows_in_the_timeline_without_reload(
     expect(newest.locator(".aui-actor")).to_have_text(re.compile(r"^\s*Alice Martin\s*$"))
     expect(newest.locator("time")).to_have_text("seconds ago")
     expect(newest.locator("time")).to_have_attribute("title", re.compile(r"\d{4}"))
+    # the task's own Status field follows too (out-of-band swap from the form's response)
+    expect(page.locator("#task-status-value")).to_have_text("Done")
     assert page.evaluate("() => window.auiSamePage") is True  # no reload happened
     assert console_errors == []
 
