@@ -50,6 +50,7 @@ from activityui.selectors import (
     Stream,
     UnknownFeed,
     action_list_for_staff,
+    anything_newer,
     count_up_to,
     existing_now,
     feed_stream,
@@ -196,16 +197,30 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
     """
     name = feed_name or app_settings.DEFAULT_FEED
     scope = get_feed(name)
-    try:
-        stream = feed_stream(user=request.user, feed=name)
-    except UnknownFeed as exc:
-        raise Http404("No such feed") from exc
+    if scope is None:
+        raise Http404("No such feed")
     try:
         before = cursor_param(request, "before")
         after = cursor_param(request, "after")
         seen = cursor_param(request, "seen")
     except BadParameter as exc:
         return HttpResponseBadRequest(str(exc))
+    if (
+        after is not None
+        and is_fragment_request(request)
+        and request.htmx.target == "feed-banner"
+        and not _filter_params(request)
+        and not anything_newer(after=after)
+    ):
+        # the cheap poll: nothing newer anywhere on the site, so nothing newer in this feed;
+        # one index probe, before any scope or visibility work
+        response = HttpResponse(status=204)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    try:
+        stream = feed_stream(user=request.user, feed=name)
+    except UnknownFeed as exc:
+        raise Http404("No such feed") from exc
     filterset = ActionFilterSet(request.GET or None, queryset=stream.queryset, request=request)
     valid = filterset.is_valid() if filterset.is_bound else True
     for field_name in filterset.form.errors:

@@ -266,6 +266,26 @@ def test_feed_poll_without_news_is_a_204(client, demo):
     assert response.content == b""
 
 
+def test_feed_poll_without_news_anywhere_is_two_queries(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    poll(alice, "/activity/", after)  # warm the session cache
+    with CaptureQueriesContext(connection) as queries:
+        response = poll(alice, "/activity/", after)
+    assert response.status_code == 204
+    # the user, then one probe of the (timestamp, id) index: no scope, no visibility
+    assert len(queries.captured_queries) == 2
+
+
+def test_feed_poll_with_news_elsewhere_is_still_a_204(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    zephyr_task = Task.objects.filter(project__team__name="Zephyr").first()
+    activityui.record(demo["carol"], "commented", zephyr_task, zephyr_task.project)
+    response = poll(alice, "/activity/", after)
+    assert response.status_code == 204
+
+
 def test_feed_poll_with_news_returns_the_banner(client, demo):
     alice = signed_in(client, demo["alice"])
     after = cursor_of(newest_action())
