@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make demo   - install, migrate and seed a SQLite database, serve http://127.0.0.1:8000/"
-	@echo "make test   - ruff, then every test on SQLite and on PostgreSQL"
+	@echo "make test   - ruff, mypy --strict, then every test on SQLite and on PostgreSQL"
 
 # A Python >= 3.12: on the PATH first, then under pyenv.
 $(PY):
@@ -48,7 +48,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# mypy --strict with django-stubs on activityui/ (configured in pyproject.toml); not part of `make test`
+# mypy --strict with django-stubs on activityui/ (configured in pyproject.toml)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
@@ -67,7 +67,7 @@ test-postgres: $(STAMP) browser
 	echo "=== pytest on PostgreSQL ($${url%%@*}@…) ==="; \
 	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser lint typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ] || $(PY) scripts/pg_ready.py; then \
 	  $(MAKE) --no-print-directory test-postgres; \
