@@ -8,12 +8,11 @@ import re
 
 import pytest
 from actstream.models import Action
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 import activityui
 from demo_site.demo.models import Project, Task
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import serious_violations, sign_in
 
 MODES = [
     ("light", 1280, 900),
@@ -73,15 +72,6 @@ def _settled(page: Page) -> None:
     expect(page.locator(".aui-timeline--loading")).to_have_count(0)
 
 
-def _serious(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:4]}"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
-
-
 def _audit(page: Page, url: str, modes: list[tuple[str, int, int]]) -> dict[str, list[str]]:
     """Axe in each mode, plus CSP violations, for one page."""
     problems: dict[str, list[str]] = {}
@@ -90,7 +80,7 @@ def _audit(page: Page, url: str, modes: list[tuple[str, int, int]]) -> dict[str,
     for scheme, width, height in modes:
         page.set_viewport_size({"width": width, "height": height})
         page.emulate_media(color_scheme=scheme)
-        found = _serious(page)
+        found = serious_violations(page)
         found += [f"CSP {v}" for v in page.evaluate("window.__cspViolations")]
         if found:
             problems[f"{url} {scheme} {width}px"] = found

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from demo_site.demo.models import Task
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import serious_violations, sign_in
 
 
 @pytest.fixture
@@ -37,15 +36,6 @@ def quiet(page: Page) -> None:
         "els => els.forEach(e => e.removeAttribute('data-aui-poll'))"
     )
     expect(page.locator(".htmx-request")).to_have_count(0)
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
 
 
 def test_feed_filter_pushes_url_and_back_restores(

@@ -6,13 +6,12 @@ import datetime as dt
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from activityui.capture import acting_as
 from demo_site.demo.models import Project, Task
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import serious_violations, sign_in
 
 
 @pytest.fixture
@@ -29,15 +28,6 @@ def review_task(demo):
 
 def timeline_url(base: str, task: Task) -> str:
     return f"{base}/activity/objects/demo.task/{task.pk}/"
-
-
-def serious_violations(page: Page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
 
 
 def test_status_change_shows_in_the_timeline_without_reload(
