@@ -405,18 +405,19 @@ def test_feed_mark_read_bad_input(client, demo, data, status):
     assert signed_in(client, demo["alice"]).post("/activity/read/", data).status_code == status
 
 
+def mark_read_up_to(user, action) -> None:
+    """The user's team-feed read marker at ``action``."""
+    ReadMarker.objects.create(
+        user=user, feed="team", timestamp=action.timestamp, action_id=action.pk
+    )
+
+
 def test_feed_mark_read_is_post_only(client, demo):
     assert signed_in(client, demo["alice"]).get("/activity/read/").status_code == 405
 
 
 def test_feed_divider_marks_what_is_new_since_the_last_visit(client, demo):
-    marker_action = newest_action()
-    ReadMarker.objects.create(
-        user=demo["alice"],
-        feed="team",
-        timestamp=marker_action.timestamp,
-        action_id=marker_action.pk,
-    )
+    mark_read_up_to(demo["alice"], newest_action())
     task = apollo_task()
     new = activityui.record(demo["bob"], "commented", task, task.project, comment="news")
     html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
@@ -428,13 +429,7 @@ def test_feed_divider_marks_what_is_new_since_the_last_visit(client, demo):
 
 
 def test_feed_own_actions_are_not_news(client, demo):
-    marker_action = newest_action()
-    ReadMarker.objects.create(
-        user=demo["alice"],
-        feed="team",
-        timestamp=marker_action.timestamp,
-        action_id=marker_action.pk,
-    )
+    mark_read_up_to(demo["alice"], newest_action())
     task = apollo_task()
     activityui.record(demo["alice"], "commented", task, task.project)
     html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
@@ -443,13 +438,7 @@ def test_feed_own_actions_are_not_news(client, demo):
 
 
 def test_feed_unread_badge_is_capped(client, demo):
-    marker_action = newest_action()
-    ReadMarker.objects.create(
-        user=demo["alice"],
-        feed="team",
-        timestamp=marker_action.timestamp,
-        action_id=marker_action.pk,
-    )
+    mark_read_up_to(demo["alice"], newest_action())
     task = apollo_task()
     activityui.record_bulk(demo["bob"], "updated", [task] * 25, target=task.project)
     html = signed_in(client, demo["alice"]).get("/projects/").content.decode()
@@ -460,9 +449,7 @@ def test_feed_first_page_offers_mark_read_only_when_something_is_unseen(client, 
     alice = signed_in(client, demo["alice"])
     assert 'action="/activity/read/"' in alice.get("/activity/").content.decode()
     newest = newest_action()
-    ReadMarker.objects.create(
-        user=demo["alice"], feed="team", timestamp=newest.timestamp, action_id=newest.pk
-    )
+    mark_read_up_to(demo["alice"], newest)
     assert 'action="/activity/read/"' not in alice.get("/activity/").content.decode()
 
 
