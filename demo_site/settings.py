@@ -70,6 +70,11 @@ DATABASES = {
 }
 # every request is one transaction: a change and its action commit or roll back together
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests on SQLite use a file, not the shared in-memory database: with shared cache, a
+    # request still running in the live server's thread makes other connections fail at once
+    # with "database table is locked"; a file database waits (busy timeout) instead.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 
 # sessions read from the cache (written through to the database): no session query per poll
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
