@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "UNREGISTERED_VISIBLE": False,
     # staff console: counts are exact up to this number, then shown as "N+"
     "COUNT_LIMIT": 10_000,
+    # cache alias where polls remember "nothing new for this user at this point" (one index
+    # probe answers the next poll until any action is written); None: no cache
+    "POLL_CACHE": "default",
     # database alias that feed reads go to (e.g. a PostgreSQL replica); None = default routing
     "READ_DATABASE": None,
     # default age for `manage.py prune_activity`, in days

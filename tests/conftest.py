@@ -59,3 +59,13 @@ def _fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    # polls remember "nothing new" in the cache (selectors.remember_quiet) and sessions live
+    # there too (cached_db): no test may see what an earlier one left in this process
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()

@@ -286,6 +286,94 @@ def test_feed_poll_with_news_elsewhere_is_still_a_204(client, demo):
     assert response.status_code == 204
 
 
+def test_feed_poll_with_news_elsewhere_is_two_queries_once_checked(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    activityui.record(demo["carol"], "commented", zephyr_task(), zephyr_task().project)
+    assert poll(alice, "/activity/", after).status_code == 204  # the full check, remembered
+    with CaptureQueriesContext(connection) as queries:
+        response = poll(alice, "/activity/", after)
+    assert response.status_code == 204
+    # the user, then the site's signature (two index probes in one query): no scope
+    assert len(queries.captured_queries) == 2
+
+
+def test_feed_poll_remembered_quiet_ends_with_the_next_action(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    activityui.record(demo["carol"], "commented", zephyr_task(), zephyr_task().project)
+    assert poll(alice, "/activity/", after).status_code == 204
+    task = apollo_task()
+    activityui.record(demo["bob"], "commented", task, task.project)
+    response = poll(alice, "/activity/", after)
+    assert response.status_code == 200
+    assert "1 new activity" in response.content.decode()
+
+
+def test_feed_poll_remembered_quiet_ends_with_a_backdated_action(client, demo):
+    # written with an older timestamp than the site's newest action (an import, a clock
+    # behind): the newest (timestamp, id) stays the same, the highest id does not
+    alice = signed_in(client, demo["alice"])
+    start = newest_action()
+    after = cursor_of(start)
+    later = start.timestamp + dt.timedelta(minutes=5)
+    activityui.record(
+        demo["carol"], "commented", zephyr_task(), zephyr_task().project, timestamp=later
+    )
+    assert poll(alice, "/activity/", after).status_code == 204
+    task = apollo_task()
+    between = start.timestamp + dt.timedelta(minutes=1)
+    activityui.record(demo["bob"], "commented", task, task.project, timestamp=between)
+    assert newest_action().timestamp == later
+    assert poll(alice, "/activity/", after).status_code == 200
+
+
+def test_feed_poll_remembers_per_user_and_filters(client, demo):
+    after = cursor_of(newest_action())
+    task = apollo_task()
+    activityui.record(demo["bob"], "commented", task, task.project)
+    carol = signed_in(Client(), demo["carol"])
+    assert poll(carol, "/activity/", after).status_code == 204  # not hers: remembered quiet
+    alice = signed_in(client, demo["alice"])
+    assert poll(alice, "/activity/", after, verb="updated").status_code == 204
+    assert poll(alice, "/activity/", after).status_code == 200
+    assert poll(alice, "/activity/", after, verb="commented").status_code == 200
+
+
+def test_feed_poll_without_a_cache_gives_the_same_answers(client, demo):
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    with aui_settings(POLL_CACHE=None):
+        activityui.record(demo["carol"], "commented", zephyr_task(), zephyr_task().project)
+        assert poll(alice, "/activity/", after).status_code == 204
+        assert poll(alice, "/activity/", after).status_code == 204
+        task = apollo_task()
+        activityui.record(demo["bob"], "commented", task, task.project)
+        assert poll(alice, "/activity/", after).status_code == 200
+
+
+def test_feed_poll_with_a_broken_cache_still_answers(client, demo, tmp_path, settings):
+    # a real cache backend that fails on every read and write: its directory is a file
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    settings.CACHES = {
+        **settings.CACHES,
+        "broken": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(blocker / "cache"),
+        },
+    }
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    with aui_settings(POLL_CACHE="broken"):
+        activityui.record(demo["carol"], "commented", zephyr_task(), zephyr_task().project)
+        assert poll(alice, "/activity/", after).status_code == 204
+        assert poll(alice, "/activity/", after).status_code == 204
+        task = apollo_task()
+        activityui.record(demo["bob"], "commented", task, task.project)
+        assert poll(alice, "/activity/", after).status_code == 200
+
+
 def test_feed_poll_with_news_returns_the_banner(client, demo):
     alice = signed_in(client, demo["alice"])
     after = cursor_of(newest_action())
