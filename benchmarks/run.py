@@ -363,11 +363,20 @@ def main() -> None:  # noqa: C901 - one linear script
 
     scenario(
         "poll0",
-        "Poll, no news",
+        "Poll, no news (repeated poll: its full check is remembered)",
         lambda: plain_team().filter(timestamp__gt=newest_ts).count(),
         get(alice, f"{feed_url}?after={newest}", status=204, **POLL),
         selector_poll,
     )
+    # the first poll after an action anywhere on the site finds nothing remembered
+    with override_settings(ACTIVITYUI={**app_settings._user_settings(), "POLL_CACHE": None}):
+        scenario(
+            "poll0",
+            "Poll, no news (first poll after an action elsewhere: full check)",
+            lambda: plain_team().filter(timestamp__gt=newest_ts).count(),
+            get(alice, f"{feed_url}?after={newest}", status=204, **POLL),
+            selector_poll,
+        )
     if not only or "poll3" in only:
         task = Task.objects.filter(project=busy).first()
         made = []
