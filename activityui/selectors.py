@@ -39,6 +39,14 @@ def _actions() -> QuerySet[Any]:
     return ordered
 
 
+def no_actions() -> QuerySet[Any]:
+    """An empty queryset of actions: the base a FilterSet gets when the view reads through
+    :func:`stream_page` (its ``filter_queryset`` narrows each branch; its ``qs`` is empty, so
+    it can never widen what the user sees). Building the full :attr:`Stream.queryset` for it
+    would cost more ORM work than the page itself."""
+    return _actions().none()
+
+
 def action_list_for_feed(*, user: Any, feed: str) -> QuerySet[Any]:
     """The actions of the named feed that ``user`` may see, newest first."""
     return feed_stream(user=user, feed=feed).queryset
@@ -440,3 +448,38 @@ def unread_count(*, user: Any, feed: str, limit: int) -> int:
         return 0
     marker = read_marker_for(user=user, feed=feed)
     return count_up_to(unread_actions(user=user, feed=feed, marker=marker), limit=limit)
+
+
+def unread_on_first_page(
+    stream: Stream, page: Page, *, user: Any, marker: Cursor | None, limit: int
+) -> int:
+    """:func:`unread_count` for the feed whose first unfiltered ``page`` of ``stream`` the
+    view has just read: counted on the page, no query, when the page reaches the marker (or
+    the end of the feed) or already holds more than ``limit``; else the rest is read past the
+    page through the same index-friendly branches (one query, at most the missing rows)."""
+    user_ct = ContentType.objects.get_for_model(user)
+    own = (user_ct.pk, str(user.pk))
+    unread = 0
+    for action in page.actions:
+        if marker is not None and (action.timestamp, action.pk) <= (marker.timestamp, marker.id):
+            return unread
+        if (action.actor_content_type_id, action.actor_object_id) != own:
+            unread += 1
+            if unread > limit:
+                return unread
+    if not page.has_more or not page.actions:
+        return unread
+
+    def unread_only(queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if marker is not None:
+            queryset = newer_than(queryset, marker)
+        return queryset.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
+
+    last = page.actions[-1]
+    rest = stream_page(
+        stream,
+        narrow=unread_only,
+        before=Cursor(timestamp=last.timestamp, id=last.pk),
+        size=limit + 1 - unread,
+    )
+    return unread + len(rest.actions)

@@ -56,6 +56,7 @@ from activityui.selectors import (
     feed_stream,
     known_quiet,
     newer_than_cursor,
+    no_actions,
     object_stream,
     page_of,
     quiet_key,
@@ -65,6 +66,7 @@ from activityui.selectors import (
     stream_newer,
     stream_page,
     unread_count,
+    unread_on_first_page,
 )
 from activityui.visibility import STAFF_PERMISSION, can_see, can_view_all, visible_objects
 
@@ -248,7 +250,7 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         stream = feed_stream(user=request.user, feed=name)
     except UnknownFeed as exc:
         raise Http404("No such feed") from exc
-    filterset = ActionFilterSet(request.GET or None, queryset=stream.queryset, request=request)
+    filterset = ActionFilterSet(request.GET or None, queryset=no_actions(), request=request)
     valid = filterset.is_valid() if filterset.is_bound else True
     for field_name in filterset.form.errors:
         if field_name in filterset.form.fields:  # tie each error to its field for screen readers
@@ -272,7 +274,17 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
     if valid:
         page = stream_page(stream, narrow=narrow, before=before, size=size)
     else:
-        page = page_of(stream.queryset.none(), size=size)
+        page = page_of(no_actions(), size=size)
+    if not fragment and before is None and seen is None and valid and not filters_active:
+        # the navigation's unread badge of this feed, read off this page (no query when the
+        # page decides it) if the page shows the badge: {% aui_unread_badge %} calls this
+        def unread(page: Any = page, marker: Cursor | None = marker) -> int:
+            return unread_on_first_page(
+                stream, page, user=request.user, marker=marker, limit=UNREAD_CAP
+            )
+
+        known = getattr(request, "activityui_unread", {})
+        request.activityui_unread = {**known, name: unread}  # type: ignore[attr-defined]
     entries = present(page.actions)
     days = _feed_days(
         request,
@@ -655,7 +667,6 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     stream = object_stream(
         user=request.user, content_type=subject.content_type, object_id=subject.object_id
     )
-    actions = stream.queryset
     # staff may read any history but not any row: an object of a model without a visibility
     # rule has a timeline only if it has history (else its str() could be read by id)
     unregistered = (
@@ -663,21 +674,21 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         and subject.model is not None
         and visible_objects(subject.model, request.user) is None
     )
-    if (subject.obj is None or unregistered) and not actions.exists():
+    if (subject.obj is None or unregistered) and not stream.fast_queryset().exists():
         raise Http404(NOT_FOUND)
     try:
         before = cursor_param(request, "before")
     except BadParameter as exc:
         return HttpResponseBadRequest(str(exc))
     filterset = TimelineFilterSet(
-        request.GET or None, queryset=actions, request=request, model=subject.model
+        request.GET or None, queryset=no_actions(), request=request, model=subject.model
     )
     valid = filterset.is_valid() if filterset.is_bound else True
     if valid:
         narrow = filterset.filter_queryset if filterset.is_bound else None
         page = stream_page(stream, narrow=narrow, before=before, size=app_settings.PAGE_SIZE)
     else:
-        page = page_of(actions.none(), size=app_settings.PAGE_SIZE)
+        page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
     days = group_by_day(entries)  # type: ignore[arg-type]
     label = (

@@ -692,13 +692,54 @@ def _page_queries(
 
 def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
     _seed_many(demo, 120)
+    mark_read_up_to(demo["alice"], Action.objects.order_by("timestamp", "id")[3])
+    task = apollo_task()  # then 50 of alice's own on top: no page of 10 or 50 decides
+    activityui.record_bulk(demo["alice"], "updated", [task] * 50, target=task.project)
     alice = signed_in(client, demo["alice"])
     small, small_entries = _page_queries(alice, 10)
     large, large_entries = _page_queries(alice, 50)
     assert small_entries >= 10 and large_entries >= 50
-    # user, scope ids, read marker, visible ids, the page, follows; then the host page's
-    # nav: unread badge (3), permissions (2), the Person filter's choices (1)
-    assert (small, large) == (12, 12)
+    # user, read marker, scope ids, visible ids, the page, the unread actions past the page
+    # (the page alone does not reach the marker or 20 unread), follows; then the host
+    # page's nav: permissions (2) and the Person filter's choices (1)
+    assert (small, large) == (10, 10)
+
+
+def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
+    _seed_many(demo, 120)
+    mark_read_up_to(demo["alice"], Action.objects.order_by("-timestamp", "-id")[6])
+    alice = signed_in(client, demo["alice"])
+    small, _ = _page_queries(alice, 10)
+    large, _ = _page_queries(alice, 50)
+    # the page reaches the read marker: the badge costs no query
+    assert (small, large) == (9, 9)
+
+
+BADGE = re.compile(r'id="aui-unread-team" class="aui-badge">(\d+\+?)?<')
+
+
+@pytest.mark.parametrize("size", [3, 5, 40])
+@pytest.mark.parametrize("marker_at", [None, 0, 2, 4, 9, 30])
+def test_feed_unread_badge_read_off_the_page_equals_the_count(client, demo, size, marker_at):
+    """The badge the feed reads off its own page agrees with unread_count() (no page) for
+    markers above, inside and below the page, with own and hidden actions mixed in."""
+    from activityui.presenters import count_label
+    from activityui.selectors import unread_count
+
+    now = timezone.now()
+    apollo, zephyr = apollo_task(), zephyr_task()
+    for n in range(30):
+        actor = [demo["bob"], demo["alice"], demo["bob"], demo["carol"]][n % 4]
+        task = zephyr if actor == demo["carol"] else apollo
+        activityui.record(
+            actor, "commented", task, task.project, timestamp=now - dt.timedelta(minutes=n)
+        )
+    if marker_at is not None:
+        mark_read_up_to(demo["alice"], Action.objects.order_by("-timestamp", "-id")[marker_at])
+    expected = count_label(unread_count(user=demo["alice"], feed="team", limit=20), 20)
+    with aui_settings(PAGE_SIZE=size):
+        html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
+    assert (BADGE.search(html).group(1) or "") == expected
 
 
 def test_feed_fragment_query_count_is_six_at_any_page_size(client, demo):

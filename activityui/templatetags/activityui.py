@@ -66,11 +66,15 @@ UNREAD_CAP = 20  # keep in step with activityui.views.UNREAD_CAP
 @register.simple_tag(takes_context=True)
 def aui_unread_count(context: template.Context, feed: str) -> str:
     """``{% aui_unread_count "team" as n %}``: how many actions of ``feed`` are new since the
-    user's read marker, "" for none, capped ("20+"). Two small queries (marker, bounded count)."""
+    user's read marker, "" for none, capped ("20+"). Two small queries (marker, bounded count),
+    none on the feed's own first page (the view reads it off the page)."""
     from activityui.presenters import count_label
     from activityui.selectors import unread_count
 
     request = context.get("request")
+    known = getattr(request, "activityui_unread", {}).get(feed)
+    if known is not None:  # the feed's first page is on show: read the count off it
+        return count_label(known(), UNREAD_CAP)
     user = getattr(request, "user", None)
     return count_label(unread_count(user=user, feed=feed, limit=UNREAD_CAP), UNREAD_CAP)
 
