@@ -126,6 +126,21 @@ class Stream:
             queryset = queryset.filter(self.visibility.q())
         return queryset
 
+    def branch_queryset(self) -> QuerySet[Any]:
+        """The rows of :attr:`queryset` as one OR of the branches, each with only the
+        visibility test it needs (the visible ids :func:`stream_page` has read already)."""
+        branches = self.branches if 1 < len(self.branches) <= MAX_BRANCHES else ()
+        if not branches:
+            return self.fast_queryset()
+        if not self.restricted:
+            return _plain().filter(self.scope)
+        wanted = [model for branch in branches for model in self.visibility.models_for(branch)]
+        self.visibility.prefetch(wanted)
+        either = Q(pk__in=[])
+        for branch in branches:
+            either |= branch & self.visibility.branch_q(branch)
+        return _plain().filter(either)
+
 
 def feed_stream(*, user: Any, feed: str) -> Stream:
     """The actions of the named feed that ``user`` may see, with the branches of its scope."""
@@ -455,8 +470,8 @@ def unread_on_first_page(
 ) -> int:
     """:func:`unread_count` for the feed whose first unfiltered ``page`` of ``stream`` the
     view has just read: counted on the page, no query, when the page reaches the marker (or
-    the end of the feed) or already holds more than ``limit``; else the rest is read past the
-    page through the same index-friendly branches (one query, at most the missing rows)."""
+    the end of the feed) or already holds more than ``limit``; else one bounded COUNT of the
+    rest past the page (the visible ids the page read are reused)."""
     user_ct = ContentType.objects.get_for_model(user)
     own = (user_ct.pk, str(user.pk))
     unread = 0
@@ -470,16 +485,9 @@ def unread_on_first_page(
     if not page.has_more or not page.actions:
         return unread
 
-    def unread_only(queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if marker is not None:
-            queryset = newer_than(queryset, marker)
-        return queryset.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
-
     last = page.actions[-1]
-    rest = stream_page(
-        stream,
-        narrow=unread_only,
-        before=Cursor(timestamp=last.timestamp, id=last.pk),
-        size=limit + 1 - unread,
-    )
-    return unread + len(rest.actions)
+    rest = older_than(stream.branch_queryset(), Cursor(timestamp=last.timestamp, id=last.pk))
+    if marker is not None:
+        rest = newer_than(rest, marker)
+    rest = rest.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
+    return unread + count_up_to(rest, limit=limit - unread)
