@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from activityui.cursors import Cursor, encode_cursor
 from activityui.presenters import ActionEntry, ObjectRef, count_label, feed_days
@@ -140,3 +144,47 @@ def test_feed_days_groups_are_bounded():
 
 def test_count_label_caps():
     assert (count_label(0, 20), count_label(7, 20), count_label(21, 20)) == ("", "7", "20+")
+
+
+# --- object URLs: one reverse() per route and type, the same strings ---
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(object_id=st.text(min_size=1, max_size=30))
+def test_object_url_is_what_reverse_gives(object_id):
+    from django.urls import NoReverseMatch, reverse
+
+    from activityui.presenters import object_url
+
+    for name in ("activityui:object", "activityui:follow"):
+        try:
+            expected = reverse(name, args=["demo.task", object_id])
+        except NoReverseMatch:
+            expected = NoReverseMatch
+        try:
+            got = object_url(name, "demo.task", object_id)
+        except NoReverseMatch:
+            got = NoReverseMatch
+        assert got == expected
+
+
+def test_object_url_follows_the_script_prefix_and_urlconf_changes():
+    from django.test import override_settings
+    from django.urls import clear_script_prefix, set_script_prefix
+
+    from activityui.presenters import object_url
+
+    assert object_url("activityui:object", "demo.task", "7") == "/activity/objects/demo.task/7/"
+    set_script_prefix("/app/")
+    try:
+        assert object_url("activityui:object", "demo.task", "7") == (
+            "/app/activity/objects/demo.task/7/"
+        )
+    finally:
+        clear_script_prefix()
+    with override_settings(ROOT_URLCONF="tests.capture_urls"):
+        from django.urls import NoReverseMatch
+
+        with pytest.raises(NoReverseMatch):
+            object_url("activityui:object", "demo.task", "7")
+    assert object_url("activityui:object", "demo.task", "7") == "/activity/objects/demo.task/7/"
