@@ -69,3 +69,13 @@ def _empty_caches():
 
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # LocaleMiddleware activates a request's language in the thread and nothing deactivates
+    # it after a test client request: a French request must not make the next test French
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
