@@ -143,7 +143,6 @@ __all__ = ["ActionFilterSet", "get_verb"]
 
 # --- staff console ---
 
-STAFF_RECENT_VERBS = 5_000  # verbs "in the data" offered are those of the newest N actions
 VISIBILITY_CHOICES = [("public", _("Public")), ("private", _("Private"))]
 MIN_YEAR, MAX_YEAR = 1900, 9998  # bounds that survive time zone shifts in every database
 TYPE_ID_PAIRS = (
@@ -153,13 +152,13 @@ TYPE_ID_PAIRS = (
 
 
 def staff_verb_choices(selected: str | None = None) -> list[tuple[str, str]]:
-    """Registered verbs plus the verbs of recent actions (a bounded query, never a full scan);
-    a ``selected`` verb that exists anywhere is offered too (one index probe)."""
+    """Registered verbs plus every verb found in the actions (one loose index scan, see
+    :func:`activityui.selectors.verbs_in_use`). ``selected`` is kept for callers; a selected
+    verb that exists anywhere is in the data, so it is offered."""
+    from activityui.selectors import verbs_in_use
+
     verbs = {v.key for v in registered_verbs()}
-    recent = Action.objects.order_by("-timestamp", "-id").values_list("verb", flat=True)
-    verbs.update(recent[:STAFF_RECENT_VERBS])
-    if selected and selected not in verbs and Action.objects.filter(verb=selected).exists():
-        verbs.add(selected)
+    verbs.update(verbs_in_use())
     return [(verb, verb) for verb in sorted(verbs, key=str.lower)]
 
 

@@ -425,6 +425,27 @@ def existing_now(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.filter(pk__lte=newest) if newest is not None else queryset.none()
 
 
+def verbs_in_use() -> list[str]:
+    """Every distinct verb of the action table, in order: a loose index scan (one probe of the
+    verb index per verb: ~0.1 ms at 1M actions, where SELECT DISTINCT reads every row).
+    Django's ORM cannot say this (a recursive CTE), so it is the one query written by hand;
+    it takes no parameters, only the quoted table and column names."""
+    plain = _plain()
+    connection = connections[plain.db]
+    quote = connection.ops.quote_name
+    table, column = quote(Action._meta.db_table), quote(Action._meta.get_field("verb").column)
+    sql = (
+        f"WITH RECURSIVE aui_verbs(verb) AS ("
+        f" SELECT MIN({column}) FROM {table}"
+        f" UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > aui_verbs.verb)"
+        f" FROM aui_verbs WHERE aui_verbs.verb IS NOT NULL"
+        f") SELECT verb FROM aui_verbs WHERE verb IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:
     """The exact count up to ``limit``, else ``limit + 1``: COUNT over a LIMIT subquery, so
     it stops after ``limit + 1`` rows instead of counting millions."""

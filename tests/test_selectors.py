@@ -192,3 +192,18 @@ def test_cursors_break_timestamp_ties_by_id(demo):
     assert ids(page.actions) == [made[2].pk, made[1].pk]
     page = stream_page(stream, before=Cursor(when, made[1].pk), size=2)
     assert page.actions[0].pk == made[0].pk
+
+
+@pytest.mark.django_db
+def test_verbs_in_use_are_the_distinct_verbs_in_order(demo):
+    task = Task.objects.first()
+    for verb in ("zapped", "Ärgered", "it's \"quoted\"", "a"):
+        activityui.record(demo["bob"], verb, task, task.project)
+    expected = sorted(set(Action.objects.values_list("verb", flat=True)))
+    found = selectors.verbs_in_use()
+    assert sorted(found) == expected and len(found) == len(expected)
+
+
+@pytest.mark.django_db
+def test_verbs_in_use_of_an_empty_table():
+    assert selectors.verbs_in_use() == []
