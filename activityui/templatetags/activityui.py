@@ -77,6 +77,21 @@ def aui_ref(ref: Any) -> SafeString:
     return format_html('<span class="aui-object">{}</span>', label)
 
 
+@register.filter
+def aui_staff_ref(ref: Any) -> SafeString:
+    """``{{ entry.target|aui_staff_ref }}``: a staff table cell's object, label and type#id."""
+    if not ref:
+        return SafeString('<span class="aui-muted">—</span>')
+    return format_html(
+        '<span class="aui-staff__ref">{}</span> '
+        '<code class="aui-staff__id" title="{}">{}#{}</code>',
+        Truncator(ref.label).chars(48),
+        ref.type_key,
+        ref.type_name,
+        Truncator(ref.object_id).chars(24),
+    )
+
+
 @register.simple_tag
 def aui_time(value: dt.datetime) -> SafeString:
     """``{% aui_time entry.timestamp %}``: a <time> with the relative time as text, the
