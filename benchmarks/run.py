@@ -95,6 +95,20 @@ def measure(fn: Callable[[], object], repeat: int) -> tuple[int, list[float], li
     return count, times, cpu
 
 
+def reference_loop_ms(runs: int = 7) -> tuple[float, float]:
+    """(min, median) ms of a fixed pure-Python loop: how fast this machine's CPU is right now.
+    On a shared virtual machine it swings (seen here: 400-700 ms for the same loop within a
+    minute), so a table is only comparable with another taken at a similar reference."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number
+        times.append((time.perf_counter() - started) * 1000)
+    return min(times), statistics.median(times)
+
+
 def fmt(result: tuple[int, list[float], list[float]] | None) -> tuple[str, str]:
     """Queries, and "median (min–max) · cpu median" in ms (the cpu time of this process:
     with SQLite it includes the database's work, with PostgreSQL it does not)."""
@@ -256,6 +270,7 @@ def main() -> None:  # noqa: C901 - one linear script
     until = since + dt.timedelta(days=30)
     staff_query = f"?verb=commented&since={since}T00:00&until={until}T23:59"
 
+    reference_before = reference_loop_ms()
     rows: list[tuple[str, tuple | None, tuple | None, tuple | None]] = []
     only = {key for key in args.only.split(",") if key}
 
@@ -437,6 +452,7 @@ def main() -> None:  # noqa: C901 - one linear script
                 break
     except OSError:
         pass
+    reference_after = reference_loop_ms()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"### {total:,} actions, {vendor} {version}",
@@ -445,6 +461,9 @@ def main() -> None:  # noqa: C901 - one linear script
         f"{django.get_version()}, {os.cpu_count()} × {cpu}, load {load:.1f} at start; "
         f"{args.repeat} runs after 2 warm-ups; page size {size}; "
         f"seed/top-up {seeded_in:.0f} s; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.",
+        f"CPU reference (a 1M-iteration Python loop, min / median of 7): before the runs "
+        f"{reference_before[0]:.0f} / {reference_before[1]:.0f} ms, after "
+        f"{reference_after[0]:.0f} / {reference_after[1]:.0f} ms.",
         "",
         "| scenario | plain actstream: queries | ms | activityui view: queries | ms "
         "| plain / view | activityui selector + presenter: queries | ms |",
