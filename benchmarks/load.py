@@ -95,7 +95,7 @@ def main() -> None:
 
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv/bin/gunicorn"),
+            str(Path(sys.executable).parent / "gunicorn"),  # beside this Python (the venv's)
             "demo_site.wsgi:application",
             "--bind",
             f"127.0.0.1:{args.port}",
