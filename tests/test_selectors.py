@@ -197,7 +197,7 @@ def test_cursors_break_timestamp_ties_by_id(demo):
 @pytest.mark.django_db
 def test_verbs_in_use_are_the_distinct_verbs_in_order(demo):
     task = Task.objects.first()
-    for verb in ("zapped", "Ärgered", "it's \"quoted\"", "a"):
+    for verb in ("zapped", "Ärgered", 'it\'s "quoted"', "a"):
         activityui.record(demo["bob"], verb, task, task.project)
     expected = sorted(set(Action.objects.values_list("verb", flat=True)))
     found = selectors.verbs_in_use()
@@ -207,3 +207,37 @@ def test_verbs_in_use_are_the_distinct_verbs_in_order(demo):
 @pytest.mark.django_db
 def test_verbs_in_use_of_an_empty_table():
     assert selectors.verbs_in_use() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("feed", ["team", "following"])
+@pytest.mark.parametrize("who", ["alice", "carol", "staff"])
+def test_unread_count_agrees_with_the_plain_queryset(demo, feed, who):
+    """unread_count() reads through the branches; unread_actions() is the plain policy."""
+    from activityui.feeds import follow_toggle
+    from activityui.models import ReadMarker
+
+    user = demo[who]
+    follow_toggle(user=user, obj=Project.objects.get(name="Apollo Web"))
+    oldest = Action.objects.order_by("timestamp", "id")[5]
+    ReadMarker.objects.create(user=user, feed=feed, timestamp=oldest.timestamp, action_id=oldest.pk)
+    for project in Project.objects.all():
+        for actor in ("alice", "bob", "carol"):
+            activityui.record(demo[actor], "commented", project, project)
+    for limit in (3, 20, 10_000):
+        marker = selectors.read_marker_for(user=user, feed=feed)
+        plain = selectors.unread_actions(user=user, feed=feed, marker=marker).count()
+        assert selectors.unread_count(user=user, feed=feed, limit=limit) == min(plain, limit + 1)
+
+
+@pytest.mark.django_db
+def test_an_empty_scope_reads_nothing(demo, django_assert_num_queries):
+    # staff is in no team: the team feed's scope is "target in ()", so no action is read
+    stream = feed_stream(user=demo["staff"], feed="team")
+    with django_assert_num_queries(1):  # the scope's own query (the user's teams)
+        assert stream.empty
+    with django_assert_num_queries(0):
+        assert stream_page(stream, size=25).actions == []
+        assert list(stream.branch_queryset()) == []
+    assert not action_list_for_feed(user=demo["staff"], feed="team").exists()
+    assert not feed_stream(user=demo["alice"], feed="team").empty
