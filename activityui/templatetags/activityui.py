@@ -9,7 +9,7 @@ from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.template.loader import render_to_string
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
@@ -99,9 +99,9 @@ def aui_time(value: dt.datetime) -> SafeString:
     local = timezone.localtime(value)
     return format_html(
         '<time class="aui-time" datetime="{}" title="{} ({})">{}</time>',
-        dateformat.format(timezone.localtime(value, dt.UTC), "c"),
+        value.astimezone(dt.UTC).isoformat(),  # the date filter's "c"
         formats.date_format(local, "DATETIME_FORMAT"),
-        dateformat.format(local, "e"),
+        local.tzname() or "",  # the date filter's "e"
         aui_ago(value),
     )
 
