@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -357,9 +358,9 @@ class FollowState:
     label: str
     following: bool
 
-    @property
+    @cached_property
     def url(self) -> str:
-        """Where the button posts (``activityui:follow``)."""
+        """Where the button posts (``activityui:follow``; the form names it twice)."""
         return object_url("activityui:follow", self.type_key, self.object_id)
 
 
