@@ -72,27 +72,45 @@ def ensure_postgres_database(url: str) -> None:
 
 def measure(fn: Callable[[], object], repeat: int) -> tuple[int, list[float], list[float]]:
     """(queries of one run, wall and cpu times in ms of ``repeat`` runs after two warm-ups)."""
+    result = measure_together([fn], repeat)[0]
+    assert result is not None
+    return result
+
+
+def measure_together(
+    fns: list[Callable[[], object] | None], repeat: int
+) -> list[tuple[int, list[float], list[float]] | None]:
+    """:func:`measure` for several ways of doing one thing, their runs interleaved (a, b, c,
+    a, b, c, ...): the speed of a shared virtual machine drifts within a minute, and
+    interleaving spreads the drift over all of them instead of favouring whichever ran
+    while the machine was fast."""
     from django.db import connection
 
-    fn()
-    fn()
-    count = 0
-
-    def counter(execute, sql, params, many, context):
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
+    present = [fn for fn in fns if fn is not None]
+    for fn in present:
         fn()
-    times = []
-    cpu = []
+        fn()
+    counts: dict[int, int] = {}
+    for fn in present:
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counter):
+            fn()
+        counts[id(fn)] = count
+    times: dict[int, list[float]] = {id(fn): [] for fn in present}
+    cpu: dict[int, list[float]] = {id(fn): [] for fn in present}
     for _ in range(repeat):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return count, times, cpu
+        for fn in present:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            fn()
+            times[id(fn)].append((time.perf_counter() - started) * 1000)
+            cpu[id(fn)].append((time.process_time() - started_cpu) * 1000)
+    return [(counts[id(fn)], times[id(fn)], cpu[id(fn)]) if fn is not None else None for fn in fns]
 
 
 def reference_loop_ms(runs: int = 7) -> tuple[float, float]:
@@ -278,14 +296,10 @@ def main() -> None:  # noqa: C901 - one linear script
         if only and key not in only:
             return
         print(f"  {label} …", file=sys.stderr, flush=True)
-        rows.append(
-            (
-                label,
-                measure(plain, args.repeat) if plain else None,
-                measure(aui, args.repeat) if aui else None,
-                measure(selector, args.repeat) if selector else None,
-            )
+        plain_result, aui_result, selector_result = measure_together(
+            [plain, aui, selector], args.repeat
         )
+        rows.append((label, plain_result, aui_result, selector_result))
 
     def selector_page(make_stream, before=None, page_size=None):
         def run():
