@@ -232,8 +232,12 @@ def main() -> None:  # noqa: C901 - one linear script
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")
     elif not args.no_seed:
+        # VACUUM as autovacuum would have done on a live site by now: a bulk-loaded table has
+        # no visibility map yet, so every COUNT reads the heap (the staff console's capped
+        # count: 15 ms before, 2.5 ms after, at 1M actions)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            for table in (Action._meta.db_table, Follow._meta.db_table):
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
 
     alice = User.objects.get(username="alice")
     staff = User.objects.get(username="staff")
