@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from io import StringIO
+
 from actstream.models import Action
 from django.core.management import call_command
 
@@ -54,3 +56,12 @@ def test_seed_bulk_actions_reach_total(demo):
     before = Action.objects.count()
     call_command("seed_demo", "--actions", str(before))
     assert Action.objects.count() == before
+
+
+def test_bulk_history_labels_people_as_capture_does(demo):
+    from activityui.capture import label_of
+
+    call_command("seed_demo", actions=Action.objects.count() + 50, stdout=StringIO())
+    names = {label_of(user) for user in demo.values()}
+    labels = {a.data["snapshot"]["actor"]["label"] for a in Action.objects.order_by("-id")[:50]}
+    assert labels and labels <= names

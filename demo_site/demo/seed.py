@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import activityui
-from activityui.capture import acting_as
+from activityui.capture import acting_as, label_of
 from demo_site.demo.models import Comment, Project, Task, Team
 
 User = get_user_model()
@@ -261,7 +261,7 @@ def bulk_actions(total: int, *, seed_value: int = 7, batch_size: int = 5000) -> 
             is_comment = rng.random() < 0.25
             data = {
                 "snapshot": {
-                    "actor": {"label": actor.get_username(), "url": None},
+                    "actor": {"label": label_of(actor), "url": None},  # as capture labels users
                     "action_object": {"label": task.title, "url": task.get_absolute_url()},
                     "target": {"label": task.project.name, "url": task.project.get_absolute_url()},
                 }
