@@ -278,13 +278,13 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
     if not fragment and before is None and seen is None and valid and not filters_active:
         # the navigation's unread badge of this feed, read off this page (no query when the
         # page decides it) if the page shows the badge: {% aui_unread_badge %} calls this
-        def unread(page: Any = page, marker: Cursor | None = marker) -> int:
-            return unread_on_first_page(
-                stream, page, user=request.user, marker=marker, limit=UNREAD_CAP
-            )
-
         known = getattr(request, "activityui_unread", {})
-        request.activityui_unread = {**known, name: unread}  # type: ignore[attr-defined]
+        request.activityui_unread = {  # type: ignore[attr-defined]
+            **known,
+            name: lambda: unread_on_first_page(
+                stream, page, user=request.user, marker=marker, limit=UNREAD_CAP
+            ),
+        }
     entries = present(page.actions)
     days = _feed_days(
         request,
