@@ -52,11 +52,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# extract activityui's strings into activityui/locale/*/django.po, then compile the .mo files
-# (needs GNU gettext: apt-get install gettext; the .mo files are committed)
+# extract activityui's strings into activityui/locale/fr/LC_MESSAGES/django.po and compile the
+# .mo file with Django's own commands, run inside the package (needs GNU gettext: apt-get install
+# gettext; the .mo files are committed, so sites that install the wheel need no gettext)
 messages: $(STAMP)
-	$(PY) scripts/makemessages.py
-	$(PY) scripts/makemessages.py compile
+	cd activityui && ../$(VENV)/bin/django-admin makemessages -l fr --no-obsolete \
+	  --add-location file -e html,txt,py -i migrations
+	cd activityui && ../$(VENV)/bin/django-admin compilemessages -l fr
 
 test-sqlite: $(STAMP) browser
 	@echo "=== pytest on SQLite ==="

@@ -14,7 +14,7 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "activityui"
-TEMPLATES = ROOT / "templates" / "activityui"
+TEMPLATES = PACKAGE / "templates" / "activityui"
 FRENCH_PO = PACKAGE / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 FRENCH_MO = FRENCH_PO.with_suffix(".mo")
 

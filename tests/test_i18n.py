@@ -31,7 +31,7 @@ def catalog():
 def test_french_catalog_has_every_string_of_the_app(catalog):
     known = {entry.key for entry in catalog}
     missing = {key: files for key, files in source_messages().items() if key not in known}
-    assert not missing, f"not in activityui/locale/fr (run scripts/makemessages.py): {missing}"
+    assert not missing, f"not in activityui/locale/fr (run make messages): {missing}"
 
 
 def test_french_catalog_is_fully_translated(catalog):

@@ -36,7 +36,7 @@ FORMULAS = [
     "\r=1+1",
 ]
 BAD_URLS = ["javascript:alert(1)", "//evil.example/", "/\\evil.example/", "/\t/evil.example/"]
-CSS = Path(__file__).resolve().parent.parent / "static/activityui/activityui.css"
+CSS = Path(__file__).resolve().parent.parent / "activityui/static/activityui/activityui.css"
 
 
 def make_hostile(world: World) -> dict[str, object]:
