@@ -108,7 +108,7 @@ def aui_time(value: dt.datetime) -> SafeString:
 
 # --- feed ---
 
-UNREAD_CAP = 20  # keep in step with activityui.views.UNREAD_CAP
+UNREAD_CAP = 20  # keep in step with activityui.views.feeds.UNREAD_CAP
 
 
 @register.simple_tag(takes_context=True)

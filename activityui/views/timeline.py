@@ -1,0 +1,160 @@
+"""One object's timeline: its page and the fragments the template tag and filters load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from activityui.conf import app_settings
+from activityui.filters import TimelineFilterSet
+from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
+from activityui.selectors import no_actions, object_stream, page_of, stream_page
+from activityui.views.common import (
+    BadParameter,
+    HtmxHttpRequest,
+    cursor_param,
+    is_fragment_request,
+    render_page,
+)
+from activityui.visibility import can_see, can_view_all, visible_objects
+
+NOT_FOUND = "No history here."  # one message: a hidden object reads exactly like a missing one
+
+
+@dataclass(frozen=True)
+class TimelineSubject:
+    """The object a timeline is about, resolved from the URL (``obj`` None once deleted)."""
+
+    key: str  # "app_label.model_name"
+    object_id: str
+    content_type: ContentType
+    model: type[models.Model] | None
+    obj: models.Model | None
+
+    @property
+    def type_name(self) -> str:
+        return str(self.model._meta.verbose_name) if self.model else self.content_type.model
+
+    @property
+    def url(self) -> str | None:
+        get_url = getattr(self.obj, "get_absolute_url", None)
+        return str(get_url()) if get_url is not None else None
+
+    @property
+    def timeline_url(self) -> str:
+        return timeline_url(self.key, self.object_id) or ""
+
+
+def _timeline_subject(key: str, raw_id: str) -> TimelineSubject:
+    """Resolve ``app_label.model_name`` and the pk; anything malformed or unknown is a 404."""
+    app_label, dot, model_name = key.partition(".")
+    if not dot or "\x00" in key or "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
+        raise Http404(NOT_FOUND)
+    try:
+        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
+    except ContentType.DoesNotExist as exc:
+        raise Http404(NOT_FOUND) from exc
+    model = content_type.model_class()
+    if model is None:  # the model itself is gone; its history is kept as snapshots
+        return TimelineSubject(key, raw_id, content_type, None, None)
+    try:
+        pk = model._meta.pk.to_python(raw_id)
+    except ValidationError as exc:
+        raise Http404(NOT_FOUND) from exc
+    if pk is None or pk == "":
+        raise Http404(NOT_FOUND)
+    obj = model._default_manager.filter(pk=pk).first()
+    return TimelineSubject(key, str(pk), content_type, model, obj)
+
+
+def _embedded(request: HtmxHttpRequest) -> bool:
+    """Loaded into another page (the template tag) rather than shown at its own URL."""
+    if not is_fragment_request(request):
+        return False
+    return urlsplit(request.htmx.current_url_abs_path or "").path != request.path
+
+
+@transaction.non_atomic_requests
+@require_GET
+@login_required
+def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
+    """One object's history; its fragments serve the lazy template tag, filters and paging."""
+    subject = _timeline_subject(key, object_id)
+    staff = can_view_all(request.user)
+    if subject.obj is None and not staff:
+        raise Http404(NOT_FOUND)
+    if subject.obj is not None and not staff and not can_see(request.user, subject.obj):
+        raise Http404(NOT_FOUND)
+    # one index-friendly branch per role (actor, object, target): every page costs the same
+    stream = object_stream(
+        user=request.user, content_type=subject.content_type, object_id=subject.object_id
+    )
+    # staff may read any history but not any row: an object of a model without a visibility
+    # rule has a timeline only if it has history (else its str() could be read by id)
+    unregistered = (
+        subject.obj is not None
+        and subject.model is not None
+        and visible_objects(subject.model, request.user) is None
+    )
+    if (subject.obj is None or unregistered) and not stream.fast_queryset().exists():
+        raise Http404(NOT_FOUND)
+    try:
+        before = cursor_param(request, "before")
+    except BadParameter as exc:
+        return HttpResponseBadRequest(str(exc))
+    filterset = TimelineFilterSet(
+        request.GET or None, queryset=no_actions(), request=request, model=subject.model
+    )
+    valid = filterset.is_valid() if filterset.is_bound else True
+    if valid:
+        narrow = filterset.filter_queryset if filterset.is_bound else None
+        page = stream_page(stream, narrow=narrow, before=before, size=app_settings.PAGE_SIZE)
+    else:
+        page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
+    entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
+    days = group_by_day(entries)  # type: ignore[arg-type]
+    label = (
+        str(subject.obj)
+        if subject.obj is not None
+        else subject_label(entries, subject.key, subject.object_id)
+        or f"{subject.type_name} #{subject.object_id}"
+    )
+    if before is not None:
+        fragment = "timeline-page"
+    elif is_fragment_request(request) and request.htmx.target == "timeline-items":
+        fragment = "timeline-items"
+    else:
+        fragment = "timeline"
+    context = {
+        "subject": subject,
+        "label": label,
+        "deleted": subject.obj is None,
+        "embedded": _embedded(request),
+        "filterset": filterset,
+        "filters_valid": valid,
+        "filtered": valid and filterset.is_bound and any(filterset.form.cleaned_data.values()),
+        "page": page,
+        "days": days,
+        # a page that starts on the day the previous one ended on gets no second heading
+        "continues_day": bool(
+            before and days and days[0].day == timezone.localtime(before.timestamp).date()
+        ),
+    }
+    response = render_page(
+        request,
+        "activityui/timeline.html",
+        context,
+        fragment=fragment,
+        status=200 if valid else 400,
+    )
+    patch_vary_headers(response, ["HX-Target"])
+    return response
