@@ -60,14 +60,25 @@ messages: $(STAMP)
 	  --add-location file -e html,txt,py -i migrations
 	cd activityui && ../$(VENV)/bin/django-admin compilemessages -l fr
 
+# test hosts of the tests' own (hosts/<name>/, each with its own settings): see hosts/__init__.py
+HOSTS :=
+
 test-sqlite: $(STAMP) browser
 	@echo "=== pytest on SQLite ==="
 	env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
+	@set -e; for host in $(HOSTS); do \
+	  echo "=== pytest: host $$host on SQLite ==="; \
+	  env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest hosts/$$host --ds=hosts.$$host.settings; \
+	done
 
 test-postgres: $(STAMP) browser
 	@url="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
 	echo "=== pytest on PostgreSQL ($${url%%@*}@…) ==="; \
-	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
+	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest || exit 1; \
+	for host in $(HOSTS); do \
+	  echo "=== pytest: host $$host on PostgreSQL ==="; \
+	  DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest hosts/$$host --ds=hosts.$$host.settings || exit 1; \
+	done
 
 test: $(STAMP) browser lint typecheck
 	$(MAKE) --no-print-directory test-sqlite
