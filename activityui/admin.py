@@ -24,6 +24,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 
+from activityui.ids import id_of
 from activityui.presenters import group_by_day, present, timeline_url, type_key
 from activityui.selectors import action_list_for_object, page_of
 from activityui.visibility import can_view_all
@@ -38,7 +39,7 @@ def staff_console_url(obj: models.Model) -> str | None:
     except NoReverseMatch:
         return None
     key = type_key(ContentType.objects.get_for_model(obj))
-    return f"{base}?{urlencode({'object_type': key, 'object_id': str(obj.pk)})}"
+    return f"{base}?{urlencode({'object_type': key, 'object_id': id_of(obj)})}"
 
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class ActivityAdminMixin(_AdminBase):
         """Template context for the activity section of ``obj``'s change page."""
         content_type = ContentType.objects.get_for_model(obj)
         actions = action_list_for_object(
-            user=request.user, content_type=content_type, object_id=str(obj.pk)
+            user=request.user, content_type=content_type, object_id=id_of(obj)
         )
         page = page_of(actions, size=self.activity_limit)
         entries = present(page.actions)
@@ -71,7 +72,7 @@ class ActivityAdminMixin(_AdminBase):
             "activityui_days": group_by_day(entries),
             "activityui_entries": entries,
             "activityui_has_more": page.has_more,
-            "activityui_timeline_url": timeline_url(type_key(content_type), str(obj.pk)),
+            "activityui_timeline_url": timeline_url(type_key(content_type), id_of(obj)),
             "activityui_staff_url": (
                 staff_console_url(obj) if can_view_all(request.user) else None
             ),

@@ -47,8 +47,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 
 from activityui.conf import app_settings
+from activityui.ids import id_of
 
 # The Field API used here spans plain, relational and many-to-many fields (target_field,
 # related_model, get_cached_value...), which django-stubs splits across classes.
@@ -108,12 +110,26 @@ def paused() -> Iterator[None]:
 
 
 def system_actor() -> models.Model:
-    """The user named by ``ACTIVITYUI["SYSTEM_ACTOR"]``, created inactive on first use."""
+    """The actor of what happens outside a request with no actor given.
+
+    ``ACTIVITYUI["SYSTEM_ACTOR_FUNCTION"]`` (a dotted path) names a function returning it (any
+    saved model instance: a service account, a bot); otherwise it is the user whose
+    ``USERNAME_FIELD`` is ``ACTIVITYUI["SYSTEM_ACTOR"]``, created inactive on first use
+    (``manage.py check`` says when that value does not fit the field, e.g. an email login).
+    """
+    path = app_settings.SYSTEM_ACTOR_FUNCTION
+    if path:
+        actor = import_string(path)()
+        if not isinstance(actor, models.Model):
+            raise TypeError(f"ACTIVITYUI['SYSTEM_ACTOR_FUNCTION'] returned {actor!r}, not a model")
+        return actor
     user_model = get_user_model()
     lookup = {user_model.USERNAME_FIELD: app_settings.SYSTEM_ACTOR}
     user = user_model._default_manager.filter(**lookup).first()
     if user is None:
-        user = user_model(**lookup, is_active=False)
+        user = user_model(**lookup)
+        if any(f.name == "is_active" for f in user_model._meta.concrete_fields):
+            user.is_active = False
         user.set_unusable_password()
         user.save()
     return user
@@ -327,7 +343,7 @@ def _ref(obj: models.Model | None, role: str) -> tuple[ContentType | None, str |
         raise ValueError(
             f"Cannot record an action with an unsaved {type(obj).__name__} as {role}: save it first"
         )
-    return ContentType.objects.db_manager(obj._state.db).get_for_model(obj), str(obj.pk)
+    return ContentType.objects.db_manager(obj._state.db).get_for_model(obj), id_of(obj)
 
 
 def _is_unsaved(obj: models.Model) -> bool:

@@ -75,3 +75,111 @@ def check_default_feed(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             id="activityui.W002",
         )
     ]
+
+
+# --- hosts that are not the demo: model shapes and the system actor ---
+
+
+@register()
+def check_system_actor(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """The system actor must be creatable: a function that imports, or a valid login value."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+    from django.utils.module_loading import import_string
+
+    path = app_settings.SYSTEM_ACTOR_FUNCTION
+    if path:
+        try:
+            import_string(path)
+        except ImportError as exc:
+            return [
+                Error(
+                    f"ACTIVITYUI['SYSTEM_ACTOR_FUNCTION'] is {path!r}, which does not import: "
+                    f"{exc}.",
+                    hint="Give the dotted path of a function that returns the actor of what "
+                    "happens outside a request (a saved model instance).",
+                    id="activityui.E005",
+                )
+            ]
+        return []
+    user_model = get_user_model()
+    field: Any = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    value = app_settings.SYSTEM_ACTOR
+    try:
+        field.clean(value, None)
+    except ValidationError as exc:
+        return [
+            Error(
+                f"ACTIVITYUI['SYSTEM_ACTOR'] is {value!r}, which is not a valid "
+                f"{user_model._meta.label}.{field.name} ({'; '.join(exc.messages)}): activityui "
+                "could not create the system actor, the actor of what happens outside a "
+                "request (commands, tasks, the shell).",
+                hint="Set ACTIVITYUI['SYSTEM_ACTOR_FUNCTION'] to the dotted path of a function "
+                "returning an actor of yours (a service account, a bot), or set "
+                f"ACTIVITYUI['SYSTEM_ACTOR'] to a valid {field.name} that you own.",
+                id="activityui.E006",
+            )
+        ]
+    return []
+
+
+def _served_models() -> list[Any]:
+    """The models whose ids activityui stores or compares: tracked, visibility-registered (so
+    followable) and the user model (actors)."""
+    from django.contrib.auth import get_user_model
+
+    from activityui.capture import tracked_models
+    from activityui.visibility import visibility_rules
+
+    models = [*tracked_models(), *visibility_rules(), get_user_model()]
+    return list(dict.fromkeys(models))
+
+
+@register()
+def check_model_shapes(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Primary keys activityui cannot keep in actstream's text object ids, or only slowly."""
+    from activityui.ids import MAX_ID_LENGTH, id_kind, key_field
+
+    problems: list[Any] = []
+    for model in _served_models():
+        label = model._meta.label
+        kind = id_kind(model)
+        if kind == "composite":
+            problems.append(
+                Error(
+                    f"{label} has a composite primary key: activityui cannot record, show or "
+                    "follow its objects.",
+                    hint="actstream keeps one object id per actor, object and target, as text. "
+                    "Record such rows through a model with a single primary key (e.g. the "
+                    "parent they belong to), and do not track() or register_visibility() this "
+                    "one.",
+                    obj=model,
+                    id="activityui.E007",
+                )
+            )
+            continue
+        field = key_field(model)
+        length = getattr(field, "max_length", None)
+        if kind == "text" and (length is None or length > MAX_ID_LENGTH):
+            problems.append(
+                Error(
+                    f"{label}'s primary key {field.name} may hold "
+                    f"{'text of any length' if length is None else f'{length} characters'}; "
+                    f"actstream's object ids hold at most {MAX_ID_LENGTH}.",
+                    hint=f"Give it max_length={MAX_ID_LENGTH} or less.",
+                    obj=model,
+                    id="activityui.E008",
+                )
+            )
+        elif kind == "other":
+            problems.append(
+                Warning(
+                    f"{label}'s primary key is a {type(field).__name__}, which activityui "
+                    "cannot turn into actstream's text ids in SQL: the visible ids of this "
+                    "model are read into Python lists, which is slower with many objects.",
+                    hint="Integer, UUID and text primary keys are compared in the database.",
+                    obj=model,
+                    id="activityui.W003",
+                )
+            )
+    return problems

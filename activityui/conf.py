@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_FEED": "following",
     # username of the actor used outside a request when none is given (created on first use)
     "SYSTEM_ACTOR": "system",
+    # dotted path of a function returning that actor instead (any saved model instance)
+    "SYSTEM_ACTOR_FUNCTION": None,
     # text values in changes and labels are cut to this many characters (with a marker)
     "MAX_TEXT_LENGTH": 2000,
     "MAX_LABEL_LENGTH": 200,

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from activityui.ids import id_of
+
 ScopeFunction = Callable[[Any], Q]
 
 
@@ -93,7 +95,7 @@ def is_following(*, user: Any, obj: Any) -> bool:
 
     content_type = ContentType.objects.get_for_model(obj)
     following: bool = Follow.objects.filter(
-        user=user, content_type=content_type, object_id=str(obj.pk), flag=""
+        user=user, content_type=content_type, object_id=id_of(obj), flag=""
     ).exists()
     return following
 
@@ -107,7 +109,7 @@ def follow_toggle(*, user: Any, obj: Any) -> bool:
     from django.contrib.contenttypes.models import ContentType
 
     content_type = ContentType.objects.get_for_model(obj)
-    lookup = {"user": user, "content_type": content_type, "object_id": str(obj.pk), "flag": ""}
+    lookup = {"user": user, "content_type": content_type, "object_id": id_of(obj), "flag": ""}
     deleted, _rows = Follow.objects.filter(**lookup).delete()
     if deleted:
         return False

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from activityui.ids import MAX_ID_LENGTH, id_text, stored_ids
 from activityui.verbs import get_verb, registered_verbs
 
 MAX_QUERY_LENGTH = 200
@@ -126,16 +127,37 @@ def person_choices(user: Any) -> list[tuple[str, str]]:
     return sorted(choices, key=lambda c: c[1].lower())
 
 
-def _user_ids_matching(value: str) -> QuerySet[Any]:
+def _user_ids_matching(value: str) -> QuerySet[Any] | list[str]:
     from django.contrib.auth import get_user_model
 
     user_model = get_user_model()
     field = user_model.USERNAME_FIELD
-    return (
-        user_model._default_manager.filter(**{f"{field}__iexact": value.strip()})
-        .annotate(_aui_id=Cast("pk", TextField()))
-        .values("_aui_id")
-    )
+    return stored_ids(user_model._default_manager.filter(**{f"{field}__iexact": value.strip()}))
+
+
+def people_matching_q(value: str) -> Q:
+    """Actions whose actor is a person matching ``value`` (part of it, any case) the way people
+    see them: the name snapshotted with the action (``get_full_name()`` or ``str()`` then),
+    the user's ``USERNAME_FIELD`` and email, and first and last name when the model has them."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Concat
+
+    user_model = get_user_model()
+    names = {user_model.USERNAME_FIELD, user_model.get_email_field_name()}
+    concrete = {f.name for f in user_model._meta.concrete_fields}
+    people = Q(pk__in=[])
+    for name in sorted(names & concrete):
+        people |= Q(**{f"{name}__icontains": value})
+    users = user_model._default_manager.order_by()
+    if {"first_name", "last_name"} <= concrete:
+        full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
+        users = users.alias(_aui_full_name=full)
+        people |= Q(_aui_full_name__icontains=value)
+    return Q(
+        actor_content_type=ContentType.objects.get_for_model(user_model),
+        actor_object_id__in=stored_ids(users.filter(people)),
+    ) | Q(data__snapshot__actor__label__icontains=value)
 
 
 __all__ = ["ActionFilterSet", "get_verb"]
@@ -220,7 +242,7 @@ class StaffFilterForm(forms.Form):
                 message = _("“%(value)s” is not a valid id.") % {"value": raw_id[:64]}
                 self.add_error(id_field, message)
                 continue
-            data[id_field] = str(value)
+            data[id_field] = id_text(model_class, value)
         for name in ("since", "until"):
             value = data.get(name)
             if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
@@ -245,20 +267,20 @@ class StaffActionFilterSet(django_filters.FilterSet):
         method="filter_actor",
         max_length=150,
         widget=_text_input(type="search"),
-        help_text=_("Part of a username"),
+        help_text=_("Part of a name, username or email address"),
     )
     verb = django_filters.ChoiceFilter(label=_("Verb"), empty_label=_("Any verb"))
     object_type = django_filters.ChoiceFilter(
         label=_("Object type"), empty_label=_("Any type"), method="filter_pair"
     )
     object_id = django_filters.CharFilter(
-        label=_("Object id"), method="filter_pair", max_length=64, widget=_text_input()
+        label=_("Object id"), method="filter_pair", max_length=MAX_ID_LENGTH, widget=_text_input()
     )
     target_type = django_filters.ChoiceFilter(
         label=_("Target type"), empty_label=_("Any type"), method="filter_pair"
     )
     target_id = django_filters.CharFilter(
-        label=_("Target id"), method="filter_pair", max_length=64, widget=_text_input()
+        label=_("Target id"), method="filter_pair", max_length=MAX_ID_LENGTH, widget=_text_input()
     )
     since = django_filters.DateTimeFilter(
         label=_("From"),
@@ -306,23 +328,10 @@ class StaffActionFilterSet(django_filters.FilterSet):
         return queryset  # type and id are applied together in filter_queryset
 
     def filter_actor(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        from django.contrib.auth import get_user_model
-
         value = value.strip()
         if not value:
             return queryset
-        user_model = get_user_model()
-        field = user_model.USERNAME_FIELD
-        ids = (
-            user_model._default_manager.filter(**{f"{field}__icontains": value})
-            .order_by()
-            .annotate(_aui_id=Cast("pk", TextField()))
-            .values("_aui_id")
-        )
-        return queryset.filter(
-            actor_content_type=ContentType.objects.get_for_model(user_model),
-            actor_object_id__in=ids,
-        )
+        return queryset.filter(people_matching_q(value))
 
     def filter_visibility(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(public=value == "public")

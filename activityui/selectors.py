@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet, Subquery
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, encode_cursor
 from activityui.feeds import get_feed
+from activityui.ids import id_of
 from activityui.visibility import Visibility, action_visibility_q, can_view_all
 
 NEWEST_FIRST = ("-timestamp", "-id")
@@ -486,7 +487,7 @@ def unread_actions(*, user: Any, feed: str, marker: Cursor | None) -> QuerySet[A
     if marker is not None:
         queryset = newer_than(queryset, marker)
     user_ct = ContentType.objects.get_for_model(user)
-    return queryset.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
+    return queryset.exclude(actor_content_type=user_ct, actor_object_id=id_of(user))
 
 
 def unread_count(*, user: Any, feed: str, limit: int) -> int:
@@ -502,7 +503,7 @@ def unread_count(*, user: Any, feed: str, limit: int) -> int:
     if marker is not None:
         queryset = newer_than(queryset, marker)
     user_ct = ContentType.objects.get_for_model(user)
-    queryset = queryset.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
+    queryset = queryset.exclude(actor_content_type=user_ct, actor_object_id=id_of(user))
     return count_up_to(queryset, limit=limit)
 
 
@@ -514,7 +515,7 @@ def unread_on_first_page(
     the end of the feed) or already holds more than ``limit``; else one bounded COUNT of the
     rest past the page (the visible ids the page read are reused)."""
     user_ct = ContentType.objects.get_for_model(user)
-    own = (user_ct.pk, str(user.pk))
+    own = (user_ct.pk, id_of(user))
     unread = 0
     for action in page.actions:
         if marker is not None and (action.timestamp, action.pk) <= (marker.timestamp, marker.id):
@@ -530,5 +531,5 @@ def unread_on_first_page(
     rest = older_than(stream.branch_queryset(), Cursor(timestamp=last.timestamp, id=last.pk))
     if marker is not None:
         rest = newer_than(rest, marker)
-    rest = rest.exclude(actor_content_type=user_ct, actor_object_id=str(user.pk))
+    rest = rest.exclude(actor_content_type=user_ct, actor_object_id=id_of(user))
     return unread + count_up_to(rest, limit=limit - unread)

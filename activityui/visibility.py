@@ -15,10 +15,10 @@ from typing import Any, cast
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import F, Q, QuerySet, Value
 
 from activityui.conf import app_settings
+from activityui.ids import IdText, id_kind, id_of, id_text, stored_ids
 
 VisibilityRule = Callable[[Any], QuerySet[Any]]
 
@@ -50,15 +50,13 @@ def visible_objects(model: type[models.Model], user: Any) -> QuerySet[Any] | Non
     return rule(user)
 
 
-def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | None:
-    """The primary keys of :func:`visible_objects`, as text (actstream's object ids are text)."""
+def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[str] | None:
+    """The primary keys of :func:`visible_objects` as actstream stores them
+    (:func:`activityui.ids.stored_ids`)."""
     objects = visible_objects(model, user)
     if objects is None:
         return None
-    ids: QuerySet[Any] = (
-        objects.order_by().annotate(_aui_id=Cast("pk", CharField())).values("_aui_id")
-    )
-    return ids
+    return stored_ids(objects)
 
 
 def can_see(user: Any, obj: models.Model) -> bool:
@@ -96,7 +94,7 @@ def action_visibility_q(user: Any) -> Q:
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return Q(pk__in=[])
     user_ct = ContentType.objects.get_for_model(user)
-    own = Q(actor_content_type=user_ct, actor_object_id=str(user.pk))
+    own = Q(actor_content_type=user_ct, actor_object_id=id_of(user))
     has_target = Q(target_content_type__isnull=False)
     object_only = Q(target_content_type__isnull=True, action_object_content_type__isnull=False)
     nowhere = Q(target_content_type__isnull=True, action_object_content_type__isnull=True)
@@ -154,13 +152,19 @@ class Visibility:
         self, models_in_order: list[type[models.Model]]
     ) -> dict[type[models.Model], list[str] | QuerySet[Any]]:
         arms = []
+        found: dict[int, list[str]] = {n: [] for n in range(len(models_in_order))}
         for number, model in enumerate(models_in_order):
             objects = cast(QuerySet[Any], visible_objects(model, self.user)).order_by()
+            if id_kind(model) == "other":  # no SQL text form: read in Python
+                pks = objects.values_list("pk", flat=True)[: MAX_LITERAL_IDS + 1]
+                found[number] = [id_text(model, pk) for pk in pks]
+                continue
+            text = IdText(F("pk"), model=model)
             if connections[objects.db].features.supports_slicing_ordering_in_compound:
                 arms.append(
-                    objects.annotate(
-                        _aui_n=Value(number), _aui_id=Cast("pk", CharField())
-                    ).values_list("_aui_n", "_aui_id")[: MAX_LITERAL_IDS + 1]
+                    objects.annotate(_aui_n=Value(number), _aui_id=text).values_list(
+                        "_aui_n", "_aui_id"
+                    )[: MAX_LITERAL_IDS + 1]
                 )
                 continue
             # SQLite forbids LIMIT in the arms of a compound SELECT: "pk IN (limited)"
@@ -168,13 +172,12 @@ class Visibility:
             arms.append(
                 model._base_manager.filter(pk__in=limited)
                 .order_by()
-                .annotate(_aui_n=Value(number), _aui_id=Cast("pk", CharField()))
+                .annotate(_aui_n=Value(number), _aui_id=text)
                 .values_list("_aui_n", "_aui_id")
             )
-        found: dict[int, list[str]] = {n: [] for n in range(len(arms))}
         if arms:
-            for number, object_id in arms[0].union(*arms[1:], all=True).order_by("_aui_n"):
-                found[number].append(object_id)
+            for number, stored in arms[0].union(*arms[1:], all=True).order_by("_aui_n"):
+                found[number].append(stored)
         result: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
         for number, model in enumerate(models_in_order):
             ids = found[number]
@@ -207,7 +210,7 @@ class Visibility:
 
     def _shown(self) -> Q:
         user_ct = ContentType.objects.get_for_model(self.user)
-        return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=str(self.user.pk))
+        return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=id_of(self.user))
 
     def q(self) -> Q:
         """The same rows as :func:`action_visibility_q`."""

@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
+from activityui.ids import id_of
 from activityui.presenters import timeline_url, type_key
 
 register = template.Library()
@@ -45,7 +46,7 @@ def object_timeline(context: template.Context, obj: models.Model) -> SafeString:
     key = type_key(ContentType.objects.get_for_model(obj))
     return render_to_string(
         "activityui/timeline.html#timeline-placeholder",
-        {"url": timeline_url(key, str(obj.pk))},
+        {"url": timeline_url(key, id_of(obj))},
         request=context.get("request"),
     )
 
@@ -79,7 +80,8 @@ def aui_ref(ref: Any) -> SafeString:
 
 @register.filter
 def aui_staff_ref(ref: Any) -> SafeString:
-    """``{{ entry.target|aui_staff_ref }}``: a staff table cell's object, label and type#id."""
+    """``{{ entry.target|aui_staff_ref }}``: a staff table cell's object, label and type#id
+    (the id in full, wrapped by the stylesheet: staff copy it into filters and tickets)."""
     if not ref:
         return SafeString('<span class="aui-muted">—</span>')
     return format_html(
@@ -88,7 +90,7 @@ def aui_staff_ref(ref: Any) -> SafeString:
         Truncator(ref.label).chars(48),
         ref.type_key,
         ref.type_name,
-        Truncator(ref.object_id).chars(24),
+        ref.object_id,
     )
 
 
@@ -148,7 +150,7 @@ def aui_follow_button(context: template.Context, obj: models.Model) -> SafeStrin
     if user is None or not user.is_authenticated:
         return SafeString("")
     key = type_key(ContentType.objects.get_for_model(obj))
-    state = FollowState(key, str(obj.pk), str(obj), is_following(user=user, obj=obj))
+    state = FollowState(key, id_of(obj), str(obj), is_following(user=user, obj=obj))
     return render_to_string(
         "activityui/_follow_button.html",
         {"follow": state, "next": request.get_full_path() if request is not None else ""},

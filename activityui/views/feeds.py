@@ -20,6 +20,7 @@ from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
 from activityui.feeds import followable_types, followed_keys, get_feed, move_read_marker
 from activityui.filters import ActionFilterSet
+from activityui.ids import id_of
 from activityui.presenters import FeedDay, count_label, feed_days, present
 from activityui.selectors import (
     Signature,
@@ -71,7 +72,7 @@ def _filter_params(request: HttpRequest) -> QueryDict:
 
 
 def _own_actor(user: Any) -> tuple[str, str]:
-    return (user._meta.label_lower, str(user.pk))
+    return (user._meta.label_lower, id_of(user))
 
 
 def _local_day(cursor: Cursor | None) -> dt.date | None:

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from activityui.feeds import follow_toggle
+from activityui.ids import id_of
 from activityui.presenters import FollowState
 from activityui.views.common import HtmxHttpRequest
 from activityui.views.feeds import _feed_url
@@ -60,7 +61,7 @@ def follow(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
         if not allowed or not target.startswith("/"):
             target = getattr(obj, "get_absolute_url", lambda: _feed_url("following"))()
         return redirect(target)
-    state = FollowState(key, str(obj.pk), str(obj), following)
+    state = FollowState(key, id_of(obj), str(obj), following)
     response = render(
         request,
         "activityui/_follow_button.html",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from activityui.conf import app_settings
 from activityui.filters import TimelineFilterSet
+from activityui.ids import id_text
 from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
 from activityui.selectors import no_actions, object_stream, page_of, stream_page
 from activityui.views.common import (
@@ -73,7 +74,7 @@ def _timeline_subject(key: str, raw_id: str) -> TimelineSubject:
     if pk is None or pk == "":
         raise Http404(NOT_FOUND)
     obj = model._default_manager.filter(pk=pk).first()
-    return TimelineSubject(key, str(pk), content_type, model, obj)
+    return TimelineSubject(key, id_text(model, pk), content_type, model, obj)
 
 
 def _embedded(request: HtmxHttpRequest) -> bool:
