@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     # an action whose target or object is of a type without a registered visibility rule
     # is shown to staff only when False
     "UNREGISTERED_VISIBLE": False,
+    # user model fields the staff console's actor filter searches (part, any case) besides the
+    # names snapshotted with the actions; None: USERNAME_FIELD, email, the text fields of
+    # REQUIRED_FIELDS, first and last name
+    "PERSON_SEARCH_FIELDS": None,
     # staff console: counts are exact up to this number, then shown as "N+"
     "COUNT_LIMIT": 10_000,
     # cache alias where polls remember "nothing new for this user at this point" (one index

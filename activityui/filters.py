@@ -9,7 +9,7 @@ from actstream.models import Action
 from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -135,22 +135,42 @@ def _user_ids_matching(value: str) -> QuerySet[Any] | list[str]:
     return stored_ids(user_model._default_manager.filter(**{f"{field}__iexact": value.strip()}))
 
 
+def person_search_fields(user_model: Any) -> list[str]:
+    """The user model's text fields the staff actor filter searches: ``PERSON_SEARCH_FIELDS``,
+    else the ``USERNAME_FIELD``, the email field and the text fields of ``REQUIRED_FIELDS``
+    (where custom user models keep the name ``get_full_name()`` shows), plus first and last name
+    when the model has them."""
+    from activityui.conf import app_settings
+
+    configured = app_settings.PERSON_SEARCH_FIELDS
+    if configured is not None:
+        return list(configured)
+    text_fields = {
+        f.name
+        for f in user_model._meta.concrete_fields
+        if isinstance(f, CharField | TextField) and not f.primary_key and f.name != "password"
+    }
+    names = [user_model.USERNAME_FIELD, user_model.get_email_field_name()]
+    names += list(getattr(user_model, "REQUIRED_FIELDS", []))
+    names += ["first_name", "last_name"]
+    return [name for name in dict.fromkeys(names) if name in text_fields]
+
+
 def people_matching_q(value: str) -> Q:
     """Actions whose actor is a person matching ``value`` (part of it, any case) the way people
-    see them: the name snapshotted with the action (``get_full_name()`` or ``str()`` then),
-    the user's ``USERNAME_FIELD`` and email, and first and last name when the model has them."""
+    see them: the name snapshotted with the action (``get_full_name()`` or ``str()`` then), and
+    the person as they are now (:func:`person_search_fields`; first and last name together)."""
     from django.contrib.auth import get_user_model
-    from django.db.models import CharField, Value
+    from django.db.models import Value
     from django.db.models.functions import Concat
 
     user_model = get_user_model()
-    names = {user_model.USERNAME_FIELD, user_model.get_email_field_name()}
-    concrete = {f.name for f in user_model._meta.concrete_fields}
+    fields = person_search_fields(user_model)
     people = Q(pk__in=[])
-    for name in sorted(names & concrete):
+    for name in fields:
         people |= Q(**{f"{name}__icontains": value})
     users = user_model._default_manager.order_by()
-    if {"first_name", "last_name"} <= concrete:
+    if {"first_name", "last_name"} <= set(fields):
         full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
         users = users.alias(_aui_full_name=full)
         people |= Q(_aui_full_name__icontains=value)
