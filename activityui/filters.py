@@ -9,7 +9,7 @@ from actstream.models import Action
 from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import CharField, EmailField, Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
@@ -137,9 +137,9 @@ def _user_ids_matching(value: str) -> QuerySet[Any] | list[str]:
 
 def person_search_fields(user_model: Any) -> list[str]:
     """The user model's text fields the staff actor filter searches: ``PERSON_SEARCH_FIELDS``,
-    else the ``USERNAME_FIELD``, the email field and the text fields of ``REQUIRED_FIELDS``
-    (where custom user models keep the name ``get_full_name()`` shows), plus first and last name
-    when the model has them."""
+    else the ``USERNAME_FIELD``, the text fields of ``REQUIRED_FIELDS`` but emails (where custom
+    user models keep the name ``get_full_name()`` shows), and first and last name when the model
+    has them."""
     from activityui.conf import app_settings
 
     configured = app_settings.PERSON_SEARCH_FIELDS
@@ -150,8 +150,10 @@ def person_search_fields(user_model: Any) -> list[str]:
         for f in user_model._meta.concrete_fields
         if isinstance(f, CharField | TextField) and not f.primary_key and f.name != "password"
     }
-    names = [user_model.USERNAME_FIELD, user_model.get_email_field_name()]
-    names += list(getattr(user_model, "REQUIRED_FIELDS", []))
+    # an email that is not the login is left out: "bo" must not match "@teamboard.example"
+    emails = {f.name for f in user_model._meta.concrete_fields if isinstance(f, EmailField)}
+    names = [user_model.USERNAME_FIELD]
+    names += [name for name in getattr(user_model, "REQUIRED_FIELDS", []) if name not in emails]
     names += ["first_name", "last_name"]
     return [name for name in dict.fromkeys(names) if name in text_fields]
 
@@ -232,6 +234,16 @@ def _content_type_for(key: str) -> ContentType | None:
         return None
 
 
+def actor_help_text() -> str:
+    """What the staff actor filter matches, in the words of the site's user model: "Part of a
+    name or username", "Part of a name or email address"."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    field: Any = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    return _("Part of a name or %(login)s") % {"login": field.verbose_name}
+
+
 class StaffFilterForm(forms.Form):
     """Cross-field checks of the staff filters: an id needs its type and must fit that type's
     primary key; dates stay in a range every database can store."""
@@ -287,7 +299,7 @@ class StaffActionFilterSet(django_filters.FilterSet):
         method="filter_actor",
         max_length=150,
         widget=_text_input(type="search"),
-        help_text=_("Part of a name, username or email address"),
+        help_text=_("Part of a name or username"),  # the login's name in __init__
     )
     verb = django_filters.ChoiceFilter(label=_("Verb"), empty_label=_("Any verb"))
     object_type = django_filters.ChoiceFilter(
@@ -340,6 +352,7 @@ class StaffActionFilterSet(django_filters.FilterSet):
         valid = isinstance(selected, str) and len(selected) <= 255 and "\x00" not in selected
         selected = selected if valid else None
         self.filters["verb"].extra["choices"] = staff_verb_choices(selected)
+        self.filters["actor"].extra["help_text"] = actor_help_text()
         types = content_types_in_use()
         self.filters["object_type"].extra["choices"] = types
         self.filters["target_type"].extra["choices"] = types

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Q
-from django.db.models.functions import Cast
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 import activityui
@@ -47,10 +46,6 @@ activityui.register_visibility(
     Comment, lambda user: Comment.objects.filter(task__project__team__members=user)
 )
 activityui.register_visibility(User, visible_users)
-
-
-def _ids(queryset):
-    return queryset.order_by().annotate(_aui_id=Cast("pk", CharField())).values("_aui_id")
 
 
 def team_scope(user):
