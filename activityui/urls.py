@@ -1,19 +1,35 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from activityui import views
 
 app_name = "activityui"
+
+
+class ObjectIdConverter:
+    """An object id as actstream stores it: any text, "/" included (a string primary key may
+    hold one; the URL quotes everything else). Unlike ``<path:>``, also a newline."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ObjectIdConverter, "aui_object_id")
 
 urlpatterns = [
     path("", views.feed, name="feed"),
     path("following/", views.feed, {"feed_name": "following"}, name="following"),
     # --- feed ---
     path("read/", views.feed_mark_read, name="feed_mark_read"),
-    path("follow/<str:key>/<str:object_id>/", views.follow, name="follow"),
+    path("follow/<str:key>/<aui_object_id:object_id>/", views.follow, name="follow"),
     # --- object timeline ---
-    path("objects/<str:key>/<str:object_id>/", views.object_timeline, name="object"),
+    path("objects/<str:key>/<aui_object_id:object_id>/", views.object_timeline, name="object"),
     # --- staff console ---
     path("staff/", views.staff, name="staff"),
     path("staff/export.csv", views.staff_export_csv, name="staff_export_csv"),

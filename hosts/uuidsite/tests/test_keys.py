@@ -442,3 +442,19 @@ def test_outside_a_request_the_system_actor_is_the_hosts_bot(world):
 def test_the_database_is_the_one_under_test():
     # the matrix means nothing if both runs used the same database
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_a_string_key_with_a_slash_has_a_timeline_and_can_be_followed(world, client):
+    from hosts.uuidsite.models import Page
+
+    with activityui.acting_as(world["people"]["bob"]):
+        page = Page.objects.create(key="plans/2027 ?", workspace=world["atlas"]["workspace"])
+    alice = signed_in(client, world["people"]["alice"])
+    url = timeline_url(key_of(page), id_of(page))
+    assert url is not None and url.endswith("/plans/2027%20%3F/")
+    response = alice.get(url)
+    assert response.status_code == 200
+    assert created_action(page).pk in entry_ids(response.content.decode())
+    follow = alice.post(object_url("activityui:follow", key_of(page), id_of(page)), headers=HX)
+    assert follow.status_code == 200
+    assert Follow.objects.get(user=world["people"]["alice"]).object_id == "plans/2027 ?"
