@@ -38,15 +38,41 @@ def aui_query(params: Any, **changes: Any) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def object_timeline(context: template.Context, obj: models.Model) -> SafeString:
+def object_timeline(
+    context: template.Context, obj: models.Model, *, sign_in: bool = False
+) -> SafeString:
     """``{% object_timeline obj %}``: a placeholder that htmx fills with ``obj``'s history
-    once the page has loaded (a plain link without JavaScript). The host page pays no query
-    for it (content types are cached); the history is read by the timeline view."""
+    once the page has loaded (a plain link without JavaScript).
+
+    Nothing at all for a visitor who may not see ``obj`` (anonymous ones included): no loader,
+    no request, no link. ``{% object_timeline obj sign_in=True %}`` shows anonymous visitors a
+    sign-in link instead. Each timeline of a page gets ids of its own, so any number of them
+    work side by side. Costs the host page one query (may the user see ``obj``?).
+    """
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+
+    from activityui.timelines import DEFAULT_ID, next_timeline_id
+    from activityui.visibility import can_see, can_view_all
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        if not sign_in or request is None:
+            return SafeString("")
+        login = redirect_to_login(request.get_full_path(), settings.LOGIN_URL)["Location"]
+        return render_to_string(
+            "activityui/timeline.html#timeline-sign-in", {"sign_in_url": login}, request=request
+        )
+    if not can_see(user, obj) and not can_view_all(user):
+        return SafeString("")
     key = type_key(ContentType.objects.get_for_model(obj))
+    url = timeline_url(key, str(obj.pk))
+    tid = next_timeline_id(request)
     return render_to_string(
         "activityui/timeline.html#timeline-placeholder",
-        {"url": timeline_url(key, str(obj.pk))},
-        request=context.get("request"),
+        {"url": f"{url}?tl={tid}" if url and tid != DEFAULT_ID else url, "tid": tid},
+        request=request,
     )
 
 
