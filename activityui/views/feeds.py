@@ -188,7 +188,12 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         stream = feed_stream(user=request.user, feed=name)
     except UnknownFeed as exc:
         raise Http404("No such feed") from exc
-    filterset = ActionFilterSet(request.GET or None, queryset=no_actions(), request=request)
+    filterset = ActionFilterSet(
+        request.GET or None,
+        queryset=no_actions(),
+        request=request,
+        actions=stream.branch_queryset,  # the menus list what occurs in this feed
+    )
     valid = filterset.is_valid() if filterset.is_bound else True
     for field_name in filterset.form.errors:
         if field_name in filterset.form.fields:  # tie each error to its field for screen readers

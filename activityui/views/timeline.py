@@ -114,7 +114,11 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         return HttpResponseBadRequest(str(exc))
     tid = timeline_id(request.GET.get("tl"))
     filterset = TimelineFilterSet(
-        request.GET or None, queryset=no_actions(), request=request, model=subject.model
+        request.GET or None,
+        queryset=no_actions(),
+        request=request,
+        model=subject.model,
+        actions=stream.fast_queryset(),
     )
     if tid != DEFAULT_ID:  # a second timeline of the page: ids of its own (activityui.timelines)
         for name in ("verb", "field"):
