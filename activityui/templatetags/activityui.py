@@ -34,6 +34,31 @@ def aui_query(params: Any, **changes: Any) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+@register.simple_tag
+def aui_theme() -> SafeString:
+    """`` data-aui-theme="…"`` for activityui's elements when ``THEME`` is "light" or "dark"
+    (nothing for "auto": the OS decides, or a ``data-aui-theme`` the host put on an ancestor)."""
+    from activityui.conf import app_settings
+
+    theme = app_settings.THEME
+    if theme in ("light", "dark"):
+        return format_html(' data-aui-theme="{}"', theme)
+    return SafeString("")
+
+
+@register.simple_tag
+def aui_htmx_config() -> SafeString:
+    """``<meta name="htmx-config">`` from ``ACTIVITYUI["HTMX_CONFIG"]`` (nothing when None)."""
+    import json
+
+    from activityui.conf import app_settings
+
+    config = app_settings.HTMX_CONFIG
+    if config is None:
+        return SafeString("")
+    return format_html('<meta name="htmx-config" content="{}">', json.dumps(config))
+
+
 # --- object timeline ---
 
 
@@ -161,6 +186,35 @@ def aui_unread_badge(context: template.Context, feed: str) -> SafeString:
         "activityui/_unread_badge.html",
         {"feed_name": feed, "count": aui_unread_count(context, feed)},
     )
+
+
+@register.simple_tag(takes_context=True)
+def aui_feed_tabs(context: template.Context) -> list[dict[str, Any]]:
+    """``{% aui_feed_tabs as tabs %}``: the registered feeds shown as tabs, in order, for a
+    host's navigation: each has ``name``, ``label``, ``title``, ``url`` and ``current`` (the
+    request is that feed's page). No query."""
+    from activityui.feeds import feed_tabs
+
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    current = None
+    if match is not None and "activityui" in match.namespaces:
+        from activityui.conf import app_settings
+
+        if match.url_name == "feed":
+            current = app_settings.DEFAULT_FEED
+        elif match.url_name in ("feed_named", "following"):
+            current = match.kwargs.get("feed_name") or "following"
+    return [
+        {
+            "name": feed.name,
+            "label": feed.label,
+            "title": feed.title,
+            "url": feed.url,
+            "current": feed.name == current,
+        }
+        for feed in feed_tabs()
+    ]
 
 
 @register.simple_tag(takes_context=True)

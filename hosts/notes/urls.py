@@ -12,3 +12,6 @@ urlpatterns = [
     path("activity/", include("activityui.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# a plain host view that changes a note (a test posts to it: the user becomes the actor)
+urlpatterns.append(path("test-capture/<int:pk>/", views.rename_note))

@@ -25,3 +25,15 @@ def notebook_detail(request, pk):
     notebook = get_object_or_404(Notebook.objects.filter(group__user=request.user), pk=pk)
     notes = list(notebook.notes.order_by("pk")[:2])
     return render(request, "notes/notebook.html", {"notebook": notebook, "notes": notes})
+
+
+@login_required
+def rename_note(request, pk):
+    from django.http import HttpResponse
+    from django.views.decorators.http import require_POST  # noqa: F401
+
+    note = get_object_or_404(Note.objects.filter(notebook__group__user=request.user), pk=pk)
+    if request.method == "POST":
+        note.title = request.POST["title"]
+        note.save()
+    return HttpResponse(note.title)

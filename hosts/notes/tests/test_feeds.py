@@ -148,3 +148,16 @@ def test_pages_fill_the_hosts_own_content_block(client, world):
     main = re.search(r'<main id="content">(.*?)</main>', html, re.S)
     assert main and 'class="aui aui-feed"' in main.group(1)
     assert html.count('class="aui aui-feed"') == 1
+
+
+def test_host_navigation_lists_the_feeds_from_the_registry(client, world):
+    client.force_login(world["ann"])
+    html = client.get("/activity/mine/").content.decode()
+    links = re.findall(
+        r'<a class="site-tab" href="([^"]+)"( aria-current="page")?>([^<]+)</a>', html
+    )
+    assert links == [
+        ("/activity/", "", "Notebooks"),
+        ("/activity/mine/", ' aria-current="page"', "My notes"),
+        ("/activity/following/", "", "Following"),
+    ]
