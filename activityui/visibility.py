@@ -173,7 +173,12 @@ class Visibility:
             )
         found: dict[int, list[str]] = {n: [] for n in range(len(arms))}
         if arms:
-            for number, object_id in arms[0].union(*arms[1:], all=True).order_by("_aui_n"):
+            # one arm alone is no UNION: Django cannot order a sliced query (PostgreSQL arms
+            # are sliced), and one arm needs no order
+            rows = (
+                arms[0] if len(arms) == 1 else arms[0].union(*arms[1:], all=True).order_by("_aui_n")
+            )
+            for number, object_id in rows:
                 found[number].append(object_id)
         result: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
         for number, model in enumerate(models_in_order):
