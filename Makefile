@@ -61,7 +61,7 @@ messages: $(STAMP)
 	cd activityui && ../$(VENV)/bin/django-admin compilemessages -l fr
 
 # test hosts of the tests' own (hosts/<name>/, each with its own settings): see hosts/__init__.py
-HOSTS := uuidsite
+HOSTS := notes uuidsite
 
 test-sqlite: $(STAMP) browser
 	@echo "=== pytest on SQLite ==="

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 from activityui.conf import app_settings
 
@@ -182,4 +182,138 @@ def check_model_shapes(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                     id="activityui.W003",
                 )
             )
+    return problems
+
+
+# --- host fit: the base template, the sign-in page, the settings' values ---
+
+THEMES = ("auto", "light", "dark")
+
+
+def _blocks(template: Any, seen: set[str] | None = None) -> set[str]:
+    """The block names of a compiled template and of the templates it extends (by name)."""
+    from django.template import Context
+    from django.template.loader_tags import BlockNode, ExtendsNode
+
+    seen = seen if seen is not None else set()
+    nodelist = template.nodelist
+    names = {node.name for node in nodelist.get_nodes_by_type(BlockNode)}
+    for node in nodelist.get_nodes_by_type(ExtendsNode):
+        try:
+            parent_name = node.parent_name.resolve(Context())
+        except Exception:  # a variable: cannot be followed without a request
+            continue  # noqa: S112
+        if isinstance(parent_name, str) and parent_name not in seen:
+            seen.add(parent_name)
+            names |= _blocks(template.engine.get_template(parent_name), seen)
+    return names
+
+
+@register()
+def check_base_template(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """``BASE_TEMPLATE`` exists and has the block named ``CONTENT_BLOCK``: else every activityui
+    page is an error, or silently blank."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError
+    from django.template.loader import get_template
+
+    from activityui.views.common import BLOCK_NAME
+
+    base, block = app_settings.BASE_TEMPLATE, app_settings.CONTENT_BLOCK
+    if not isinstance(block, str) or not BLOCK_NAME.match(block):
+        return [
+            Error(
+                f"ACTIVITYUI['CONTENT_BLOCK'] is {block!r}, which is not a template block name.",
+                id="activityui.E011",
+            )
+        ]
+    try:
+        template = get_template(base)
+    except TemplateDoesNotExist:
+        return [
+            Error(
+                f"ACTIVITYUI['BASE_TEMPLATE'] is {base!r}, but no template of that name is found.",
+                hint="Name your site's base template, or leave the key out to use activityui's.",
+                id="activityui.E010",
+            )
+        ]
+    except TemplateSyntaxError as exc:
+        return [Error(f"ACTIVITYUI['BASE_TEMPLATE'] {base!r}: {exc}", id="activityui.E010")]
+    compiled = getattr(template, "template", None)
+    if compiled is None:  # another template engine: its blocks cannot be read here
+        return []
+    blocks = _blocks(compiled)
+    if block in blocks:
+        return []
+    known = ", ".join(sorted(blocks)) or "none"
+    return [
+        Error(
+            f"The base template {base!r} has no block {block!r} (ACTIVITYUI['CONTENT_BLOCK']): "
+            "activityui's pages would be blank.",
+            hint=f"Set CONTENT_BLOCK to the block your pages fill. Its blocks: {known}.",
+            id="activityui.E012",
+        )
+    ]
+
+
+@register(Tags.urls)
+def check_login_url(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """``LOGIN_URL`` leads somewhere: activityui's pages send signed-out visitors there."""
+    from urllib.parse import urlsplit
+
+    from django.shortcuts import resolve_url
+    from django.urls import NoReverseMatch, Resolver404, get_script_prefix, resolve
+
+    login_url = settings.LOGIN_URL
+    try:
+        url = str(resolve_url(login_url))
+    except NoReverseMatch:
+        url = ""
+    parts = urlsplit(url)
+    if url and (parts.scheme or parts.netloc):
+        return []  # another site's sign-in page: nothing to check here
+    path = parts.path
+    prefix = get_script_prefix()
+    if path.startswith(prefix):
+        path = "/" + path[len(prefix) :]
+    try:
+        if path.startswith("/"):
+            resolve(path)
+            return []
+    except Resolver404:
+        pass
+    return [
+        Warning(
+            f"LOGIN_URL ({login_url!r}) does not lead to a page of this site: signed-out "
+            "visitors of activityui's pages are sent to a 404.",
+            hint="Add a sign-in page, e.g. path('accounts/', include('django.contrib.auth.urls'))"
+            " and a registration/login.html template, or set LOGIN_URL to yours.",
+            id="activityui.W005",
+        )
+    ]
+
+
+@register()
+def check_values(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    problems: list[Any] = []
+    if app_settings.THEME not in THEMES:
+        problems.append(
+            Error(
+                f"ACTIVITYUI['THEME'] is {app_settings.THEME!r}; it is one of "
+                f"{', '.join(map(repr, THEMES))}.",
+                id="activityui.E013",
+            )
+        )
+    config = app_settings.HTMX_CONFIG
+    if config is not None and not isinstance(config, dict):
+        problems.append(Error("ACTIVITYUI['HTMX_CONFIG'] is a dict or None.", id="activityui.E014"))
+    middleware = list(getattr(settings, "MIDDLEWARE", []))
+    auth = "django.contrib.auth.middleware.AuthenticationMiddleware"
+    if "activityui.middleware.ActivityUIMiddleware" in middleware and auth not in middleware:
+        problems.append(
+            Warning(
+                f"{auth} is not in MIDDLEWARE: activityui cannot tell who is signed in, and "
+                "captured actions are attributed to the system actor.",
+                id="activityui.W006",
+            )
+        )
     return problems

@@ -10,6 +10,19 @@ DEFAULTS: dict[str, Any] = {
     # template every activityui page extends; it must define the block named below
     "BASE_TEMPLATE": "activityui/base.html",
     "CONTENT_BLOCK": "content",
+    # colours of activityui's elements: "auto" follows the OS (prefers-color-scheme), "light"
+    # or "dark" fixes them (one element or part of the page: data-aui-theme="light|dark")
+    "THEME": "auto",
+    # htmx's global config that activityui/_head.html writes as <meta name="htmx-config">;
+    # None writes none, so a host keeps its own (see docs/quickstart.md, "htmx")
+    "HTMX_CONFIG": {
+        "includeIndicatorStyles": False,  # no inline <style> (a strict CSP refuses it)
+        "allowEval": False,
+        "allowScriptTags": False,
+        "selfRequestsOnly": True,
+        "historyCacheSize": 0,  # back/forward reload live pages instead of stale snapshots
+        "scrollIntoViewOnBoost": False,
+    },
     # entries per page of the feed, timeline and staff console
     "PAGE_SIZE": 25,
     "MAX_PAGE_SIZE": 100,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import django_filters
@@ -56,18 +57,32 @@ class ActionFilterSet(django_filters.FilterSet):
         model = Action
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, actions: Callable[[], QuerySet[Any]] | None = None, **kwargs: Any
+    ) -> None:
+        """``actions``: gives the actions the menus are read from (the feed's, limited to what
+        the viewer may see; default: everything the viewer may see). Called only if a menu
+        is used."""
         super().__init__(*args, **kwargs)
-        self.filters["verb"].extra["choices"] = verb_choices
-        self.filters["object_type"].extra["choices"] = object_type_choices
         user = getattr(self.request, "user", None)
-        # only people the user may see: the choices must not reveal anyone else
-        people: list[list[tuple[str, str]]] = []
+        selected = _selected(self.data)
+        menus: dict[str, list[tuple[str, str]]] = {}
+
+        def seen_verb_choices() -> list[tuple[str, str]]:
+            if "verb" not in menus:  # once per filterset, and only if the menu is used
+                seen = actions() if actions is not None else None
+                menus["verb"] = viewer_verb_choices(user, seen, selected=selected)
+            return menus["verb"]
+
+        self.filters["verb"].extra["choices"] = seen_verb_choices
+        self.filters["object_type"].extra["choices"] = object_type_choices
 
         def actor_choices() -> list[tuple[str, str]]:
-            if not people:  # once per filterset, however often the form iterates them
-                people.append(person_choices(user))
-            return people[0]
+            # only people who did something the user may see: the menu reveals no one else
+            if "actor" not in menus:
+                seen = actions() if actions is not None else None
+                menus["actor"] = person_choices(user, seen)
+            return menus["actor"]
 
         self.filters["actor"].extra["choices"] = actor_choices
 
@@ -102,25 +117,36 @@ def object_type_choices() -> list[tuple[str, str]]:
     return sorted(choices, key=lambda c: c[1])
 
 
-MAX_PEOPLE = 200
+def _selected(data: Any) -> str | None:
+    """The verb a bound filter form asks for, if it is one the database can compare."""
+    value = data.get("verb") if data is not None else None
+    if isinstance(value, str) and 0 < len(value) <= 255 and "\x00" not in value:
+        return value
+    return None
 
 
-def person_choices(user: Any) -> list[tuple[str, str]]:
-    """(username, name) of the people ``user`` may see (the host's visibility rule for the user
-    model), else only ``user``. Bounded to :data:`MAX_PEOPLE`."""
-    from django.contrib.auth import get_user_model
+def viewer_verb_choices(
+    user: Any, actions: QuerySet[Any] | None = None, *, selected: str | None = None
+) -> list[tuple[str, str]]:
+    """The verbs of what ``user`` may see (of ``actions`` when given), as (verb, phrase),
+    ordered by phrase (see :func:`activityui.menus.verbs_seen_by`)."""
+    from activityui.menus import verbs_seen_by
 
-    from activityui.visibility import visible_objects
+    verbs = verbs_seen_by(user, actions, selected=selected)
+    choices = [(verb, str(get_verb(verb).phrase)) for verb in verbs]
+    return sorted(choices, key=lambda c: c[1].lower())
+
+
+def person_choices(user: Any, actions: QuerySet[Any] | None = None) -> list[tuple[str, str]]:
+    """(username, name) of the people who did something ``user`` may see (of ``actions`` when
+    given; no visibility rule for the user model needed). Bounded to
+    :data:`activityui.menus.MAX_PEOPLE`."""
+    from activityui.menus import people_seen_by
 
     if user is None or not user.is_authenticated:
         return []
-    user_model = get_user_model()
-    people = visible_objects(user_model, user)
-    if people is None:
-        people = user_model._default_manager.filter(pk=user.pk)
-    field = user_model.USERNAME_FIELD
     choices = []
-    for person in people.order_by(field)[:MAX_PEOPLE]:
+    for person in people_seen_by(user, actions):
         username = person.get_username()
         name = person.get_full_name() if hasattr(person, "get_full_name") else ""
         choices.append((username, name or username))
@@ -407,9 +433,17 @@ def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
     return [(f.name, str(f.verbose_name).capitalize()) for f in fields]
 
 
-def timeline_verb_choices() -> list[tuple[str, str]]:
-    """The registered verbs as menu items ("Commented on", "Created", …)."""
-    return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in verb_choices()]
+def timeline_verb_choices(
+    user: Any = None, actions: QuerySet[Any] | None = None, selected: str | None = None
+) -> list[tuple[str, str]]:
+    """The verbs of the timeline's ``actions`` as menu items ("Commented on", "Created", …);
+    every registered verb when no ``actions`` are given."""
+    pairs = (
+        viewer_verb_choices(user, actions, selected=selected)
+        if actions is not None
+        else verb_choices()
+    )
+    return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in pairs]
 
 
 class TimelineFilterSet(django_filters.FilterSet):
@@ -431,9 +465,23 @@ class TimelineFilterSet(django_filters.FilterSet):
         model = Action
         fields: list[str] = []
 
-    def __init__(self, *args: Any, model: type[Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        model: type[Any] | None = None,
+        actions: QuerySet[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["verb"].extra["choices"] = timeline_verb_choices
+        user = getattr(self.request, "user", None)
+        verbs: list[list[tuple[str, str]]] = []
+
+        def choices() -> list[tuple[str, str]]:
+            if not verbs:  # once per filterset, and only if the menu is used
+                verbs.append(timeline_verb_choices(user, actions, _selected(self.data)))
+            return verbs[0]
+
+        self.filters["verb"].extra["choices"] = choices
         self.filters["field"].extra["choices"] = tracked_field_choices(model)
 
     def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:

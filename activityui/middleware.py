@@ -57,6 +57,12 @@ def sign_in_for_htmx(request: HttpRequest, response: HttpResponseBase) -> HttpRe
     sign_in = urlsplit(resolve_url(settings.LOGIN_URL)).path
     if urlsplit(response["Location"]).path != sign_in:
         return response
+    if request.headers.get("X-Activityui-Lazy"):
+        # a part that loads itself into a page the visitor may see (the timeline tag) never
+        # takes the window away: it stays as it is, with its plain link (204: nothing swapped)
+        quiet = HttpResponse(status=204)
+        patch_vary_headers(quiet, ["HX-Request", "X-Activityui-Lazy"])
+        return quiet
     back = htmx.current_url_abs_path or request.get_full_path()
     redirect = HttpResponse(status=204)
     redirect["HX-Redirect"] = redirect_to_login(back)["Location"]

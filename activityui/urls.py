@@ -35,4 +35,6 @@ urlpatterns = [
     path("staff/export.csv", views.staff_export_csv, name="staff_export_csv"),
     path("staff/export.json", views.staff_export_json, name="staff_export_json"),
     path("staff/actions/<int:pk>/", views.staff_action, name="staff_action"),
+    # --- every registered feed (feeds.register_feed), after the fixed paths above ---
+    path("<slug:feed_name>/", views.feed, name="feed_named"),
 ]

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# activityui's phrases of the verbs it knows carry this message context: without it, its
+# catalog would also translate a plain gettext("started following") of anyone else, and
+# actstream's follow() would store "suit désormais" with French active (verbs are stored as
+# they are given). Hosts that register phrases may use the same context, or none.
+VERB_CONTEXT = "activity verb"  # written out in each call below: xgettext reads literals
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,12 @@ def registered_verbs() -> list[Verb]:
     return sorted(_registry.values(), key=lambda v: v.key)
 
 
-register_verb("created", _("created"), icon="plus")
-register_verb("updated", _("updated"), icon="pencil")
-register_verb("deleted", _("deleted"), icon="trash")
-register_verb("commented", _("commented on"), icon="comment")
-register_verb("joined", _("joined"), icon="user-plus")
-register_verb("left", _("left"), icon="user-minus")
-register_verb("exported", _("exported"), icon="download")
-register_verb("signed in", _("signed in"), icon="login")
-register_verb("started following", _("started following"), icon="eye")
+register_verb("created", pgettext_lazy("activity verb", "created"), icon="plus")
+register_verb("updated", pgettext_lazy("activity verb", "updated"), icon="pencil")
+register_verb("deleted", pgettext_lazy("activity verb", "deleted"), icon="trash")
+register_verb("commented", pgettext_lazy("activity verb", "commented on"), icon="comment")
+register_verb("joined", pgettext_lazy("activity verb", "joined"), icon="user-plus")
+register_verb("left", pgettext_lazy("activity verb", "left"), icon="user-minus")
+register_verb("exported", pgettext_lazy("activity verb", "exported"), icon="download")
+register_verb("signed in", pgettext_lazy("activity verb", "signed in"), icon="login")
+register_verb("started following", pgettext_lazy("activity verb", "started following"), icon="eye")

@@ -176,7 +176,12 @@ class Visibility:
                 .values_list("_aui_n", "_aui_id")
             )
         if arms:
-            for number, stored in arms[0].union(*arms[1:], all=True).order_by("_aui_n"):
+            # one arm alone is no UNION: Django cannot order a sliced query (PostgreSQL arms
+            # are sliced), and one arm needs no order
+            rows = (
+                arms[0] if len(arms) == 1 else arms[0].union(*arms[1:], all=True).order_by("_aui_n")
+            )
+            for number, stored in rows:
                 found[number].append(stored)
         result: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
         for number, model in enumerate(models_in_order):

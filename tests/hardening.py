@@ -236,6 +236,9 @@ ENDPOINTS: list[Endpoint] = [
              query="before={apollo}", fuzz=False),
     Endpoint("following", lambda w: FOLLOWING, _signed_in(200), params=LIST_PARAMS,
              page=True),
+    # every registered feed at /activity/<name>/ (the default one too)
+    Endpoint("feed-named", lambda w: "/activity/team/", _signed_in(200), params=LIST_PARAMS,
+             page=True),
     Endpoint("following-fragment", lambda w: FOLLOWING, _signed_in(200), htmx=True,
              params=LIST_PARAMS, fuzz=False),
     Endpoint("feed-poll", lambda w: FEED, {**_signed_in(200), "staff": 204}, htmx=True,

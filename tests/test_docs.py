@@ -17,6 +17,14 @@ def test_settings_reference_documents_every_setting(key):
     assert re.search(rf"^\| `{key}` \| ", text, re.M), f"{key} is missing from docs/settings.md"
 
 
+def test_settings_reference_documents_only_settings_that_exist():
+    text = (DOCS / "settings.md").read_text(encoding="utf-8")
+    # the rows of the tables of activityui's own keys (the last table is other apps' settings)
+    own = text.split("## Settings of other apps")[0]
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \| ", own, re.M))
+    assert documented == set(DEFAULTS)
+
+
 def test_quickstart_shows_the_settings_the_wheel_test_installs():
     quickstart = (DOCS / "quickstart.md").read_text(encoding="utf-8")
     wanted = [

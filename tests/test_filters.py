@@ -25,14 +25,25 @@ def filterset(user, data):
     )
 
 
-def test_person_choices_only_list_visible_people(db):
-    alice, _bob, carol, *_ = world()
-    assert [v for v, _ in person_choices(alice)] == ["alice", "bob"]
-    assert [v for v, _ in person_choices(carol)] == ["carol"]
+def test_person_choices_list_the_people_who_acted_in_what_the_user_may_see(db):
+    from activityui.capture import acting_as
+
+    alice, bob, carol, apollo_project, zephyr_project = world()
+    with acting_as(bob):
+        TaskFactory(project=apollo_project)
+    with acting_as(carol):
+        TaskFactory(project=zephyr_project)
+    # the world was set up by the system actor; alice herself has done nothing yet
+    assert [v for v, _ in person_choices(alice)] == ["bob", "system"]
+    assert [v for v, _ in person_choices(carol)] == ["carol", "system"]
 
 
 def test_person_filter_rejects_people_the_user_may_not_see(db):
-    _alice, _bob, carol, *_ = world()
+    from activityui.capture import acting_as
+
+    alice, _bob, carol, apollo_project, _ = world()
+    with acting_as(alice):
+        TaskFactory(project=apollo_project)
     form = filterset(carol, {"actor": "alice"})
     assert not form.is_valid()
     assert "actor" in form.errors

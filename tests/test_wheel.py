@@ -37,7 +37,10 @@ ACTIVITYUI = {}
 
 URLS = """
 from django.urls import include
-urlpatterns += [path("activity/", include("activityui.urls"))]
+urlpatterns += [
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("activity/", include("activityui.urls")),
+]
 """
 
 PROBE = """

@@ -35,19 +35,70 @@ def aui_query(params: Any, **changes: Any) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+@register.simple_tag
+def aui_theme() -> SafeString:
+    """`` data-aui-theme="…"`` for activityui's elements when ``THEME`` is "light" or "dark"
+    (nothing for "auto": the OS decides, or a ``data-aui-theme`` the host put on an ancestor)."""
+    from activityui.conf import app_settings
+
+    theme = app_settings.THEME
+    if theme in ("light", "dark"):
+        return format_html(' data-aui-theme="{}"', theme)
+    return SafeString("")
+
+
+@register.simple_tag
+def aui_htmx_config() -> SafeString:
+    """``<meta name="htmx-config">`` from ``ACTIVITYUI["HTMX_CONFIG"]`` (nothing when None)."""
+    import json
+
+    from activityui.conf import app_settings
+
+    config = app_settings.HTMX_CONFIG
+    if config is None:
+        return SafeString("")
+    return format_html('<meta name="htmx-config" content="{}">', json.dumps(config))
+
+
 # --- object timeline ---
 
 
 @register.simple_tag(takes_context=True)
-def object_timeline(context: template.Context, obj: models.Model) -> SafeString:
+def object_timeline(
+    context: template.Context, obj: models.Model, *, sign_in: bool = False
+) -> SafeString:
     """``{% object_timeline obj %}``: a placeholder that htmx fills with ``obj``'s history
-    once the page has loaded (a plain link without JavaScript). The host page pays no query
-    for it (content types are cached); the history is read by the timeline view."""
+    once the page has loaded (a plain link without JavaScript).
+
+    Nothing at all for a visitor who may not see ``obj`` (anonymous ones included): no loader,
+    no request, no link. ``{% object_timeline obj sign_in=True %}`` shows anonymous visitors a
+    sign-in link instead. Each timeline of a page gets ids of its own, so any number of them
+    work side by side. Costs the host page one query (may the user see ``obj``?).
+    """
+    from django.conf import settings
+    from django.contrib.auth.views import redirect_to_login
+
+    from activityui.timelines import DEFAULT_ID, next_timeline_id
+    from activityui.visibility import can_see, can_view_all
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        if not sign_in or request is None:
+            return SafeString("")
+        login = redirect_to_login(request.get_full_path(), settings.LOGIN_URL)["Location"]
+        return render_to_string(
+            "activityui/timeline.html#timeline-sign-in", {"sign_in_url": login}, request=request
+        )
+    if not can_see(user, obj) and not can_view_all(user):
+        return SafeString("")
     key = type_key(ContentType.objects.get_for_model(obj))
+    url = timeline_url(key, id_of(obj))
+    tid = next_timeline_id(request)
     return render_to_string(
         "activityui/timeline.html#timeline-placeholder",
-        {"url": timeline_url(key, id_of(obj))},
-        request=context.get("request"),
+        {"url": f"{url}?tl={tid}" if url and tid != DEFAULT_ID else url, "tid": tid},
+        request=request,
     )
 
 
@@ -137,6 +188,35 @@ def aui_unread_badge(context: template.Context, feed: str) -> SafeString:
         "activityui/_unread_badge.html",
         {"feed_name": feed, "count": aui_unread_count(context, feed)},
     )
+
+
+@register.simple_tag(takes_context=True)
+def aui_feed_tabs(context: template.Context) -> list[dict[str, Any]]:
+    """``{% aui_feed_tabs as tabs %}``: the registered feeds shown as tabs, in order, for a
+    host's navigation: each has ``name``, ``label``, ``title``, ``url`` and ``current`` (the
+    request is that feed's page). No query."""
+    from activityui.feeds import feed_tabs
+
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    current = None
+    if match is not None and "activityui" in match.namespaces:
+        from activityui.conf import app_settings
+
+        if match.url_name == "feed":
+            current = app_settings.DEFAULT_FEED
+        elif match.url_name in ("feed_named", "following"):
+            current = match.kwargs.get("feed_name") or "following"
+    return [
+        {
+            "name": feed.name,
+            "label": feed.label,
+            "title": feed.title,
+            "url": feed.url,
+            "current": feed.name == current,
+        }
+        for feed in feed_tabs()
+    ]
 
 
 @register.simple_tag(takes_context=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import Engine
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
 
@@ -33,10 +36,37 @@ def render_page(
 ) -> HttpResponse:
     """Render the page, or only its ``fragment`` partial for htmx; always ``Vary: HX-Request``."""
     name = f"{template}#{fragment}" if fragment and is_fragment_request(request) else template
-    context.setdefault("activityui_base_template", app_settings.BASE_TEMPLATE)
+    context.setdefault("activityui_base_template", base_template())
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+BLOCK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def base_template() -> Any:
+    """What activityui's pages extend: ``BASE_TEMPLATE`` itself when its content block is
+    called ``content`` (activityui's pages fill ``content``), else a small bridge template
+    that extends it and fills its ``CONTENT_BLOCK`` with activityui's ``content`` block."""
+    base = app_settings.BASE_TEMPLATE
+    block = app_settings.CONTENT_BLOCK
+    if block == "content":
+        return base
+    return _bridge(base, block)
+
+
+def _bridge(base: str, block: str) -> Any:
+    # a few dozen characters to compile: not worth a cache that override_settings would outlive
+    if not BLOCK_NAME.match(block):  # the system check reports it too
+        raise ImproperlyConfigured(f"ACTIVITYUI['CONTENT_BLOCK'] is not a block name: {block!r}")
+    if '"' in base or "\\" in base:
+        raise ImproperlyConfigured(f"ACTIVITYUI['BASE_TEMPLATE'] is not a template name: {base!r}")
+    source = (
+        f'{{% extends "{base}" %}}{{% block {block} %}}{{% block content %}}{{% endblock %}}'
+        "{% endblock %}"
+    )
+    return Engine.get_default().from_string(source)
 
 
 class BadParameter(ValueError):

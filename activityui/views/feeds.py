@@ -11,14 +11,20 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
-from activityui.feeds import followable_types, followed_keys, get_feed, move_read_marker
+from activityui.feeds import (
+    feed_tabs,
+    feed_url,
+    followable_types,
+    followed_keys,
+    get_feed,
+    move_read_marker,
+)
 from activityui.filters import ActionFilterSet
 from activityui.ids import id_of
 from activityui.presenters import FeedDay, count_label, feed_days, present
@@ -54,9 +60,7 @@ CURSOR_PARAMS = ("before", "after", "seen")
 
 
 def _feed_url(name: str) -> str:
-    if name == "following":
-        return reverse("activityui:following")
-    return reverse("activityui:feed")
+    return feed_url(name)
 
 
 def _filter_params(request: HttpRequest) -> QueryDict:
@@ -185,7 +189,12 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         stream = feed_stream(user=request.user, feed=name)
     except UnknownFeed as exc:
         raise Http404("No such feed") from exc
-    filterset = ActionFilterSet(request.GET or None, queryset=no_actions(), request=request)
+    filterset = ActionFilterSet(
+        request.GET or None,
+        queryset=no_actions(),
+        request=request,
+        actions=stream.branch_queryset,  # the menus list what occurs in this feed
+    )
     valid = filterset.is_valid() if filterset.is_bound else True
     for field_name in filterset.form.errors:
         if field_name in filterset.form.fields:  # tie each error to its field for screen readers
@@ -248,6 +257,7 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         "feed": scope,
         "feed_name": name,
         "feed_url": _feed_url(name),
+        "feed_tabs": feed_tabs(),
         "filterset": filterset,
         "filters_valid": valid,
         "filters_active": filters_active,

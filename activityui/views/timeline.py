@@ -19,6 +19,7 @@ from activityui.filters import TimelineFilterSet
 from activityui.ids import id_text
 from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
 from activityui.selectors import no_actions, object_stream, page_of, stream_page
+from activityui.timelines import DEFAULT_ID, timeline_id
 from activityui.views.common import (
     BadParameter,
     HtmxHttpRequest,
@@ -112,9 +113,18 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         before = cursor_param(request, "before")
     except BadParameter as exc:
         return HttpResponseBadRequest(str(exc))
+    tid = timeline_id(request.GET.get("tl"))
     filterset = TimelineFilterSet(
-        request.GET or None, queryset=no_actions(), request=request, model=subject.model
+        request.GET or None,
+        queryset=no_actions(),
+        request=request,
+        model=subject.model,
+        actions=stream.fast_queryset(),
     )
+    if tid != DEFAULT_ID:  # a second timeline of the page: ids of its own (activityui.timelines)
+        for name in ("verb", "field"):
+            widget = filterset.form.fields[name].widget
+            widget.attrs = {**widget.attrs, "id": f"{tid}-{name}"}
     valid = filterset.is_valid() if filterset.is_bound else True
     if valid:
         narrow = filterset.filter_queryset if filterset.is_bound else None
@@ -131,7 +141,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     )
     if before is not None:
         fragment = "timeline-page"
-    elif is_fragment_request(request) and request.htmx.target == "timeline-items":
+    elif is_fragment_request(request) and request.htmx.target == f"{tid}-items":
         fragment = "timeline-items"
     else:
         fragment = "timeline"
@@ -140,6 +150,8 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         "label": label,
         "deleted": subject.obj is None,
         "embedded": _embedded(request),
+        "tid": tid,
+        "embedded_id": tid != DEFAULT_ID,
         "filterset": filterset,
         "filters_valid": valid,
         "filtered": valid and filterset.is_bound and any(filterset.form.cleaned_data.values()),

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 import activityui
+from activityui.feeds import following_scope
 from demo_site.demo.models import Comment, Project, Task, Team
 
 User = get_user_model()
@@ -74,4 +75,18 @@ def team_scope(user):
     )
 
 
-activityui.register_feed("team", _("Team activity"), team_scope)
+activityui.register_feed(
+    "team",
+    _("Team activity"),
+    team_scope,
+    tab_label=_("Team"),
+    empty_text=_("No activity yet. When your team creates or changes something, it shows up here."),
+)
+# the built-in feed, with the demo's own words for its empty state
+activityui.register_feed(
+    "following",
+    _("Following"),
+    following_scope,
+    empty_text=_("Nothing here yet. Follow a project or a task to see its activity in this feed."),
+    order=100,
+)
