@@ -208,13 +208,15 @@ def reconstruct(
     newer: Sequence[Recorded],
     last_before: Mapping[str, Recorded | None],
     tracked_since: Mapping[str, dt.datetime] | None = None,
+    entry: Recorded | None = None,
 ) -> list[FieldState]:
     """The tracked fields right after the action at position ``at`` (timestamp, id).
 
     ``current``: the stored form of each field now (None for a deleted object; many-to-many
     fields as lists of ``{"pk", "label"}``); ``newer``: the recorded actions after ``at``, in
     any order; ``last_before``: per simple field, the last recorded action at or before ``at``
-    that changed it. Pure: no queries.
+    that changed it; ``entry``: the action at ``at`` itself, when it is the object's (what it
+    added to or removed from a many-to-many set is known right after it). Pure: no queries.
     """
     since = tracked_since or {}
     ordered = sorted(newer, key=lambda r: r.position)
@@ -227,7 +229,7 @@ def reconstruct(
             )
             continue
         if spec.kind == "m2m":
-            states.append(_m2m_state(spec, current, ordered))
+            states.append(_m2m_state(spec, current, ordered, entry))
             continue
         after: Any = _MISSING
         after_record: Recorded | None = None
@@ -276,7 +278,10 @@ def reconstruct(
 
 
 def _m2m_state(
-    spec: FieldSpec, current: Mapping[str, Any] | None, ordered: Sequence[Recorded]
+    spec: FieldSpec,
+    current: Mapping[str, Any] | None,
+    ordered: Sequence[Recorded],
+    entry: Recorded | None = None,
 ) -> FieldState:
     if current is None:
         return FieldState(spec, None, UNKNOWN, REASON_NO_RECORD)
@@ -306,6 +311,19 @@ def _m2m_state(
             if ref.pk in items:
                 consistent = False  # removed, but there now: added without a record
             items[ref.pk] = ref
+    delta = _m2m_delta(entry.changes, spec.name) if entry is not None else None
+    if delta is not None:
+        # the entry's own change holds right after it, whatever the later records say
+        for value in delta[0]:
+            ref = _related(value)
+            if ref is not None and ref.pk not in items:
+                consistent = False
+                items[ref.pk] = ref
+        for value in delta[1]:
+            ref = _related(value)
+            if ref is not None and ref.pk in items:
+                consistent = False
+                del items[ref.pk]
     value = sorted(items.values(), key=lambda r: (r.label.casefold(), r.pk))
     if not consistent:
         return FieldState(spec, value, UNKNOWN, REASON_M2M_GAP)
@@ -438,7 +456,7 @@ def last_changes_at_or_before(
         else {}
     )
     return {
-        name: rows.get(found.get(f"aui_last_{number}"))  # type: ignore[arg-type]
+        name: rows.get(found.get(f"aui_last_{number}"))
         for number, name in enumerate(names)
     }
 
@@ -488,6 +506,10 @@ def state_as_of(
     newer = recorded_after(content_type, object_id, position)
     simple = [s.name for s in specs if s.kind != "m2m"]
     last_before = last_changes_at_or_before(content_type, object_id, position, simple)
+    entry = None
+    if any(s.kind == "m2m" for s in specs):
+        rows = _object_actions(content_type, object_id).filter(pk=at.id).values_list(*_ROW)
+        entry = next((_recorded(row) for row in rows), None)
     states = reconstruct(
         specs,
         at=position,
@@ -495,6 +517,7 @@ def state_as_of(
         newer=newer,
         last_before=last_before,
         tracked_since=history_options(model).tracked_since,
+        entry=entry,
     )
     return ObjectState(position, tuple(states))
 

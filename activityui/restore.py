@@ -103,7 +103,7 @@ def restorable_fields(user: Any, obj: models.Model) -> frozenset[str]:
         return frozenset()
     rule = history_options(type(obj)).restore
     names = [spec.name for spec in field_specs(type(obj))]
-    if callable(rule) and rule is not True:
+    if callable(rule):
         return frozenset(name for name in names if rule(user, obj, name))
     return frozenset(names)
 
@@ -113,7 +113,8 @@ def plan_restore(*, obj: models.Model, action: Action, field: str) -> RestorePla
     specs = {spec.name: spec for spec in field_specs(type(obj))}
     spec = specs.get(field)
     data = action.data if isinstance(action.data, dict) else {}
-    changes = data.get("changes") if isinstance(data.get("changes"), dict) else {}
+    raw_changes = data.get("changes")
+    changes: dict[str, Any] = raw_changes if isinstance(raw_changes, dict) else {}
     value = changes.get(field) if spec is not None else None
     if spec is None or value is None:
         raise RestoreRefused(_("This change did not record that field."))

@@ -108,7 +108,7 @@ def _entry_at(request: HtmxHttpRequest, subject: TimelineSubject, token: str | N
     action = _stream(request, subject).filter(pk=cursor.id, timestamp=cursor.timestamp).first()
     if action is None:
         raise Http404(NOT_FOUND)
-    return action  # type: ignore[no-any-return]
+    return action
 
 
 def _panel_id(request: HtmxHttpRequest) -> str:
