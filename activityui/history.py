@@ -455,10 +455,7 @@ def last_changes_at_or_before(
         if ids
         else {}
     )
-    return {
-        name: rows.get(found.get(f"aui_last_{number}"))
-        for number, name in enumerate(names)
-    }
+    return {name: rows.get(found.get(f"aui_last_{number}")) for number, name in enumerate(names)}
 
 
 @dataclass(frozen=True)
