@@ -50,6 +50,7 @@ from activityui.history import (
     state_now,
 )
 from activityui.presenters import (
+    LONG_TEXT,
     ActionEntry,
     DiffPart,
     _change_value,
@@ -233,6 +234,7 @@ def _rows(model: type[models.Model], left: ObjectState, right: ObjectState) -> l
             and a.spec.kind == "text"
             and isinstance(a.value, str)
             and isinstance(b.value, str)
+            and max(len(a.value), len(b.value)) >= LONG_TEXT  # as the timeline shows texts
         ):
             diff = condense_diff(word_diff(a.value, b.value))
         rows.append(FieldRow(a.name, a.spec.verbose_name, shown_a, shown_b, changed, diff))
