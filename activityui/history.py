@@ -15,8 +15,9 @@ The values are rebuilt from what capture recorded (``Action.data["changes"]``), 
 
 The pure part (:func:`reconstruct`) takes the rows and returns :class:`FieldState` objects; the
 reading part (:func:`state_as_of`) costs a fixed number of queries whatever the length of the
-history: the entry, the recorded changes after it, one row per field for the last change at or
-before it, the current many-to-many sets and the existence of related objects.
+history: one pass over the object's actions that finds, per field, the moment of its last change
+at or before the entry and of its first change after it (conditional MIN/MAX), the rows at those
+moments, and for many-to-many fields their later changes, the entry itself and the current sets.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q, Subquery
+from django.db.models import Case, F, Max, Min, Q, When
 
 from activityui.capture import TRUNCATION_MARKER, label_of, stored_value, tracking_for
 from activityui.conf import app_settings
@@ -411,16 +412,72 @@ _ROW = ("id", "timestamp", "data__changes", "data__snapshot__actor__label")
 
 
 def recorded_after(
-    content_type: ContentType, object_id: str, at: tuple[dt.datetime, int]
+    content_type: ContentType,
+    object_id: str,
+    at: tuple[dt.datetime, int],
+    names: Iterable[str] | None = None,
 ) -> list[Recorded]:
-    """The recorded changes of the object after ``at``, oldest first (one query)."""
+    """The recorded changes of the object after ``at`` (of the fields ``names``, when given),
+    oldest first (one query)."""
+    rows = _object_actions(content_type, object_id).filter(_after(at))
+    wanted = list(names) if names is not None else None
+    if wanted is not None:
+        if not wanted:
+            return []
+        rows = rows.filter(data__changes__has_any_keys=wanted)
+    else:
+        rows = rows.filter(data__has_key="changes")
+    return [_recorded(row) for row in rows.order_by("timestamp", "id").values_list(*_ROW)]
+
+
+def nearest_changes(
+    content_type: ContentType,
+    object_id: str,
+    at: tuple[dt.datetime, int],
+    names: Iterable[str],
+) -> tuple[dict[str, Recorded | None], dict[str, Recorded | None]]:
+    """Per field, the last recorded change to it at or before ``at`` and the first one after.
+
+    Two queries whatever the length of the history: one pass over the object's actions that
+    finds, per field, the moment of each (conditional MIN/MAX), then the rows at those moments.
+    """
+    names = list(names)
+    if not names:
+        return {}, {}
+    before_q, after_q = _at_or_before(at), _after(at)
+    moments: dict[str, Any] = {}
+    for number, name in enumerate(names):
+        changed = Q(data__changes__has_key=name)
+        moments[f"aui_b{number}"] = Max(Case(When(changed & before_q, then=F("timestamp"))))
+        moments[f"aui_a{number}"] = Min(Case(When(changed & after_q, then=F("timestamp"))))
+    found = _object_actions(content_type, object_id).aggregate(**moments)
+    stamps = {value for value in found.values() if value is not None}
     rows = (
-        _object_actions(content_type, object_id)
-        .filter(_after(at), data__has_key="changes")
-        .order_by("timestamp", "id")
-        .values_list(*_ROW)
+        [
+            _recorded(row)
+            for row in _object_actions(content_type, object_id)
+            .filter(timestamp__in=stamps, data__has_key="changes")
+            .values_list(*_ROW)
+        ]
+        if stamps
+        else []
     )
-    return [_recorded(row) for row in rows]
+    before: dict[str, Recorded | None] = {}
+    after: dict[str, Recorded | None] = {}
+    for number, name in enumerate(names):
+        olders = [
+            r
+            for r in rows
+            if r.timestamp == found[f"aui_b{number}"] and r.position <= at and name in r.changes
+        ]
+        newers = [
+            r
+            for r in rows
+            if r.timestamp == found[f"aui_a{number}"] and r.position > at and name in r.changes
+        ]
+        before[name] = max(olders, key=lambda r: r.position) if olders else None
+        after[name] = min(newers, key=lambda r: r.position) if newers else None
+    return before, after
 
 
 def last_changes_at_or_before(
@@ -429,33 +486,8 @@ def last_changes_at_or_before(
     at: tuple[dt.datetime, int],
     names: Iterable[str],
 ) -> dict[str, Recorded | None]:
-    """Per field, the last recorded change to it at or before ``at``: two queries whatever
-    the number of fields (one row of scalar subqueries, then the rows they name)."""
-    names = list(names)
-    if not names:
-        return {}
-    base = _object_actions(content_type, object_id).filter(_at_or_before(at))
-    annotations = {
-        f"aui_last_{number}": Subquery(
-            base.filter(**{"data__changes__has_key": name})
-            .order_by("-timestamp", "-id")
-            .values("pk")[:1]
-        )
-        for number, name in enumerate(names)
-    }
-    found = (
-        ContentType.objects.filter(pk=content_type.pk)
-        .annotate(**annotations)
-        .values(*annotations)
-        .first()
-    ) or {}
-    ids = {value for value in found.values() if value is not None}
-    rows = (
-        {row[0]: _recorded(row) for row in Action.objects.filter(pk__in=ids).values_list(*_ROW)}
-        if ids
-        else {}
-    )
-    return {name: rows.get(found.get(f"aui_last_{number}")) for number, name in enumerate(names)}
+    """Per field, the last recorded change to it at or before ``at`` (two queries)."""
+    return nearest_changes(content_type, object_id, at, names)[0]
 
 
 @dataclass(frozen=True)
@@ -500,18 +532,22 @@ def state_as_of(
     position = (at.timestamp, at.id)
     if current is None and obj is not None:
         current = current_values(obj, specs)
-    newer = recorded_after(content_type, object_id, position)
     simple = [s.name for s in specs if s.kind != "m2m"]
-    last_before = last_changes_at_or_before(content_type, object_id, position, simple)
+    m2m = [s.name for s in specs if s.kind == "m2m"]
+    last_before, first_after = nearest_changes(content_type, object_id, position, simple)
+    # the first change after ``at`` of each simple field, and every later m2m change
+    newer = {r.id: r for r in first_after.values() if r is not None}
+    for record in recorded_after(content_type, object_id, position, m2m):
+        newer[record.id] = record
     entry = None
-    if any(s.kind == "m2m" for s in specs):
+    if m2m:
         rows = _object_actions(content_type, object_id).filter(pk=at.id).values_list(*_ROW)
         entry = next((_recorded(row) for row in rows), None)
     states = reconstruct(
         specs,
         at=position,
         current=current,
-        newer=newer,
+        newer=list(newer.values()),
         last_before=last_before,
         tracked_since=history_options(model).tracked_since,
         entry=entry,
