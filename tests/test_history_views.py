@@ -370,3 +370,63 @@ def test_htmx_restore_answers_with_the_timeline_and_the_restore_on_top(client, d
     assert 'role="status"' in html and "Status restored to “To do”." in html
     newest = re.search(r'id="timeline-action-(\d+)"', html).group(1)
     assert int(newest) == actions_of(task).last().pk
+
+
+def test_register_history_is_public_and_its_restore_rule_decides(client, demo, task):
+    import activityui
+    from activityui import history
+
+    activityui.register_history(Task, restore=lambda user, obj, field: field != "status")
+    try:
+        client.force_login(demo["alice"])
+        html = client.get(reverse("activityui:object", args=["demo.task", task.pk]))
+        assert "Restore Status" not in html.content.decode()
+        assert "Restore Title" in html.content.decode()
+        change = status_change(task)
+        response = client.post(
+            url("object_restore", task), {"action": change.pk, "field": "status"}
+        )
+        assert response.status_code == 403
+        # bob lacks demo.change_task, but the host's rule is what decides now
+        client.force_login(demo["bob"])
+        renamed = actions_of(task).filter(data__changes__has_key="title").last()
+        response = client.post(
+            url("object_restore", task), {"action": renamed.pk, "field": "title"}
+        )
+        assert response.status_code == 303
+    finally:
+        history._options.pop(Task, None)
+    task.refresh_from_db()
+    assert task.title == "Fix login"
+
+
+def test_as_of_in_french(client, demo, task):
+    client.force_login(demo["alice"])
+    response = client.get(
+        url("object_as_of", task),
+        {"as_of": cursor(status_change(task))},
+        headers={"Accept-Language": "fr"},
+    )
+    html = response.content.decode()
+    assert "Tel qu’après cette modification" in html and "modifié depuis" in html
+
+
+def test_restore_of_a_cut_text_is_refused_and_offers_no_button(client, demo, task, settings):
+    settings.ACTIVITYUI = {**getattr(settings, "ACTIVITYUI", {}), "MAX_TEXT_LENGTH": 30}
+    with acting_as(demo["alice"]):
+        task.description = "A description much longer than thirty characters."
+        task.save()
+        task.description = "Short."
+        task.save()
+    change = actions_of(task).filter(data__changes__has_key="description").last()
+    client.force_login(demo["alice"])
+    html = client.get(reverse("activityui:object", args=["demo.task", task.pk])).content.decode()
+    assert "Restore Description to “—”" in html  # the first change, from an empty text
+    assert "Restore Description to “A desc" not in html  # the cut one
+    response = client.post(
+        url("object_restore", task), {"action": change.pk, "field": "description"}
+    )
+    assert response.status_code == 400
+    assert "Only the beginning" in response.content.decode()
+    task.refresh_from_db()
+    assert task.description == "Short."
