@@ -53,6 +53,9 @@ def accessible(page: Page) -> list[str]:
         page.set_viewport_size({"width": width, "height": height})
         page.emulate_media(color_scheme=scheme)
         found += [f"{scheme} {width}px: {v}" for v in serious_violations(page)]
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            found.append(f"{scheme} {width}px: {overflow}px wider than the screen")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.emulate_media(color_scheme="light")
     return found
