@@ -430,3 +430,44 @@ def test_restore_of_a_cut_text_is_refused_and_offers_no_button(client, demo, tas
     assert "Only the beginning" in response.content.decode()
     task.refresh_from_db()
     assert task.description == "Short."
+
+
+def test_staff_reads_a_deleted_task_as_of_a_change(client, demo, task):
+    change = status_change(task)
+    pk = task.pk
+    task.delete()
+    task.pk = pk
+    client.force_login(demo["staff"])
+    response = client.get(url("object_as_of", task), {"as_of": cursor(change)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    status_row = re.search(r'<th scope="row">Status.*?</tr>', html, re.S).group()
+    assert "Review" in status_row and "Deleted" in status_row
+    # alice, a member, cannot read a deleted task's history: like the timeline, a 404
+    client.force_login(demo["alice"])
+    assert client.get(url("object_as_of", task), {"as_of": cursor(change)}).status_code == 404
+
+
+def test_panel_links_push_their_url_only_on_the_objects_own_pages(client, demo, task):
+    client.force_login(demo["alice"])
+    change = cursor(status_change(task))
+    own = client.get(
+        url("object_as_of", task),
+        {"as_of": change},
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "timeline",
+            "HX-Current-URL": "http://testserver" + url("object_as_of", task),
+        },
+    ).content.decode()
+    embedded = client.get(
+        url("object_as_of", task),
+        {"as_of": change},
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "timeline",
+            "HX-Current-URL": f"http://testserver/tasks/{task.pk}/",
+        },
+    ).content.decode()
+    assert 'hx-push-url="true"' in own and 'hx-push-url="false"' not in own
+    assert 'hx-push-url="false"' in embedded and 'hx-push-url="true"' not in embedded

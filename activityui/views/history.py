@@ -11,6 +11,7 @@ import copy
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from actstream.models import Action
 from django.contrib.auth.decorators import login_required
@@ -67,6 +68,7 @@ from activityui.views.timeline import NOT_FOUND, TimelineSubject, _timeline_subj
 from activityui.visibility import can_see, can_view_all
 
 TEMPLATE = "activityui/history.html"
+REASON_GONE = "gone"  # the object is deleted: it has no value now
 POINTS = 50  # entries offered in the compare form
 _PANEL_ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")
 
@@ -193,6 +195,8 @@ def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str,
             % {"before": before, "after": after},
             UNKNOWN,
         )
+    if state.certainty == UNKNOWN and state.reason == REASON_GONE:
+        return Shown("", capfirst(_("deleted")), UNKNOWN)
     if state.certainty == UNKNOWN and state.reason == REASON_NO_RECORD:
         return Shown("", _("Not known: no recorded change mentions this field."), UNKNOWN)
     if state.spec.kind == "m2m":
@@ -280,7 +284,7 @@ def _render(
     context = {
         "subject": subject,
         "panel_id": _panel_id(request),
-        "embedded": _embedded_request(request),
+        "embedded": _embedded_request(request, subject),
         **_urls(subject),
         **context,
     }
@@ -288,10 +292,14 @@ def _render(
     return response
 
 
-def _embedded_request(request: HtmxHttpRequest) -> bool:
-    from activityui.views.timeline import _embedded
-
-    return _embedded(request)
+def _embedded_request(request: HtmxHttpRequest, subject: TimelineSubject) -> bool:
+    """Loaded into another page (a detail page's timeline) rather than on one of the object's
+    own history URLs: the panel's links then leave the host page's URL alone."""
+    if not is_fragment_request(request):
+        return False
+    current = urlsplit(request.htmx.current_url_abs_path or "").path
+    own = {subject.timeline_url, *(url for url in _urls(subject).values())}
+    return current not in own
 
 
 # --------------------------------------------------------------------------- as of
@@ -312,7 +320,7 @@ def object_as_of(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResp
     assert subject.model is not None
     if now is None:
         now = ObjectState(
-            None, tuple(FieldState(f.spec, None, UNKNOWN, "gone") for f in then.fields)
+            None, tuple(FieldState(f.spec, None, UNKNOWN, REASON_GONE) for f in then.fields)
         )
     rows = _rows(subject.model, then, now)
     entry = present([action])[0]
