@@ -471,3 +471,18 @@ def test_panel_links_push_their_url_only_on_the_objects_own_pages(client, demo, 
     ).content.decode()
     assert 'hx-push-url="true"' in own and 'hx-push-url="false"' not in own
     assert 'hx-push-url="false"' in embedded and 'hx-push-url="true"' not in embedded
+
+
+def test_as_of_a_comment_entry_shows_the_task_at_that_moment(client, demo, task):
+    import activityui
+
+    with acting_as(demo["bob"], at=timezone.now() - dt.timedelta(days=8)):
+        comment = activityui.record(demo["bob"], "commented", task, task.project, comment="Hm")
+    client.force_login(demo["alice"])
+    timeline = client.get(reverse("activityui:object", args=["demo.task", task.pk]))
+    assert f"as_of={cursor(comment)}" in timeline.content.decode()
+    response = client.get(url("object_as_of", task), {"as_of": cursor(comment)})
+    html = response.content.decode()
+    status_row = re.search(r'<th scope="row">Status.*?</tr>', html, re.S).group()
+    assert "To do" in status_row  # bob moved it to review a day later
+    assert re.search(rf'<option value="{cursor(comment)}" selected>[^<]*commented on', html)

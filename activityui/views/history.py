@@ -245,8 +245,11 @@ def _rows(model: type[models.Model], left: ObjectState, right: ObjectState) -> l
     return rows
 
 
-def _points(request: HtmxHttpRequest, subject: TimelineSubject) -> list[ActionEntry]:
-    """The newest entries that changed the object, for the compare form (one query)."""
+def _points(
+    request: HtmxHttpRequest, subject: TimelineSubject, shown: list[ActionEntry]
+) -> list[ActionEntry]:
+    """The newest entries that changed the object, for the compare form (one query), with
+    the entries ``shown`` (any entry of the timeline, e.g. a comment) among them."""
     actions = (
         _stream(request, subject)
         .filter(
@@ -256,7 +259,10 @@ def _points(request: HtmxHttpRequest, subject: TimelineSubject) -> list[ActionEn
         )
         .order_by("-timestamp", "-id")[:POINTS]
     )
-    return present(actions)
+    points = {entry.id: entry for entry in present(actions)}
+    for entry in shown:
+        points.setdefault(entry.id, entry)
+    return sorted(points.values(), key=lambda e: (e.timestamp, e.id), reverse=True)
 
 
 def _state(subject: TimelineSubject, action: Action, current: Any) -> ObjectState:
@@ -333,7 +339,7 @@ def object_as_of(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResp
             "entry": entry,
             "rows": rows,
             "changed_count": sum(row.changed for row in rows),
-            "points": _points(request, subject),
+            "points": _points(request, subject, [entry]),
             "from_cursor": entry.cursor,
             "to_cursor": "now",
             "deleted": subject.obj is None,
@@ -385,7 +391,7 @@ def object_compare(request: HtmxHttpRequest, key: str, object_id: str) -> HttpRe
                 for row in rows
                 if not row.changed and row.left.certainty == EXACT and row.right.certainty == EXACT
             ),
-            "points": _points(request, subject),
+            "points": _points(request, subject, entries),
             "from_cursor": entries[0].cursor,
             "to_cursor": entries[1].cursor if len(entries) > 1 else "now",
             "deleted": subject.obj is None,
