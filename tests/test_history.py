@@ -381,3 +381,29 @@ def test_restored_actions_carry_their_note(world):
     edit(task, 5, alice, status="review")
     assert action_of(task).verb == "updated"
     assert timezone.is_aware(action.timestamp)
+
+
+def test_restore_undoes_a_many_to_many_change_item_by_item(world, members_tracked):
+    from activityui.restore import RestoreRefused, apply_restore
+
+    alice, bob, team, _task = world
+    other = TeamFactory(name="Other")
+    other.members.add(alice, bob)  # bob stays visible to alice after leaving Apollo
+    with acting_as(alice, at=T0 + dt.timedelta(hours=1)):
+        team.members.remove(bob)
+    removed = action_of(team)
+    with acting_as(alice):
+        apply_restore(user=alice, obj=team, action=removed, field="members", expected=None)
+    assert set(team.members.all()) == {alice, bob}
+    restored = action_of(team, verb="restored")
+    assert restored.data["changes"]["members"] == {"added": [{"pk": bob.pk, "label": "Bob"}]}
+    assert restored.data["restored"]["action"] == removed.pk
+    # a removed member nobody may see any more cannot come back
+    carol = UserFactory(username="carol", first_name="Carol")
+    with acting_as(alice, at=T0 + dt.timedelta(hours=2)):
+        team.members.add(carol)
+        team.members.remove(carol)
+    gone = action_of(team, verb="updated")
+    with pytest.raises(RestoreRefused), acting_as(alice):
+        apply_restore(user=alice, obj=team, action=gone, field="members", expected=None)
+    assert carol not in team.members.all()
