@@ -17,6 +17,7 @@ from actstream.models import Action
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import (
     Http404,
     HttpResponse,
@@ -250,15 +251,19 @@ def _points(
 ) -> list[ActionEntry]:
     """The newest entries that changed the object, for the compare form (one query), with
     the entries ``shown`` (any entry of the timeline, e.g. a comment) among them."""
-    actions = (
-        _stream(request, subject)
-        .filter(
-            action_object_content_type=subject.content_type,
-            action_object_object_id=subject.object_id,
-            data__has_key="changes",
-        )
-        .order_by("-timestamp", "-id")[:POINTS]
+    stream = object_stream(
+        user=request.user, content_type=subject.content_type, object_id=subject.object_id
     )
+    # the object-as-action-object branch alone (not the stream's actor/object/target OR): one
+    # backward scan of the (action object, timestamp, id) index that stops after POINTS rows
+    own = Q(
+        action_object_content_type=subject.content_type,
+        action_object_object_id=subject.object_id,
+    )
+    queryset = Action.objects.filter(own, data__has_key="changes")
+    if stream.restricted:
+        queryset = queryset.filter(stream.visibility.branch_q(own))
+    actions = queryset.order_by("-timestamp", "-id")[:POINTS]
     points = {entry.id: entry for entry in present(actions)}
     for entry in shown:
         points.setdefault(entry.id, entry)
