@@ -11,6 +11,7 @@ __all__ = [
     "record",
     "record_bulk",
     "register_feed",
+    "register_history",
     "register_verb",
     "register_visibility",
     "track",
@@ -27,6 +28,10 @@ def __getattr__(name: str) -> Any:
         from activityui.feeds import register_feed
 
         return register_feed
+    if name == "register_history":
+        from activityui.history import register_history
+
+        return register_history
     if name == "register_verb":
         from activityui.verbs import register_verb
 

@@ -66,6 +66,9 @@ _timestamp: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar(
     "activityui_timestamp", default=None
 )
 _paused: contextvars.ContextVar[bool] = contextvars.ContextVar("activityui_paused", default=False)
+_annotation: contextvars.ContextVar[tuple[str, dict[str, Any]] | None] = contextvars.ContextVar(
+    "activityui_annotation", default=None
+)
 
 TRUNCATION_MARKER = " […]"
 _SNAPSHOT_ATTR = "_activityui_initial"
@@ -107,6 +110,24 @@ def paused() -> Iterator[None]:
         yield
     finally:
         _paused.reset(token)
+
+
+@contextmanager
+def annotating(verb: str, **data: Any) -> Iterator[None]:
+    """Record the updates captured inside as ``verb``, with ``data`` stored beside their
+    ``changes`` (a restore is an update that says which change it undid)."""
+    token = _annotation.set((verb, {key: json_safe(value) for key, value in data.items()}))
+    try:
+        yield
+    finally:
+        _annotation.reset(token)
+
+
+def _update_verb(tracking: Tracking) -> tuple[str, dict[str, Any]]:
+    annotation = _annotation.get()
+    if annotation is None:
+        return tracking.verb("updated"), {}
+    return annotation
 
 
 def system_actor() -> models.Model:
@@ -682,13 +703,15 @@ def _after_save(
                 None, tracking.verb("created"), instance, tracking.target_of(instance), using=using
             )
         elif changes:
+            verb, extra = _update_verb(tracking)
             record(
                 None,
-                tracking.verb("updated"),
+                verb,
                 instance,
                 tracking.target_of(instance),
                 using=using,
                 changes=changes,
+                **extra,
             )
     # what was saved is the baseline of the next save (fields left out of update_fields
     # keep their old baseline: the database still holds it)
@@ -793,13 +816,15 @@ def _m2m_changed(
     if not reverse:
         values = [{"pk": json_safe(obj.pk), "label": label_of(obj)} for obj in objects]
         changes = {m2m_field.name: {key: values}}
+        verb, extra = _update_verb(tracking)
         record(
             None,
-            tracking.verb("updated"),
+            verb,
             instance,
             tracking.target_of(instance),
             using=using,
             changes=changes,
+            **extra,
         )
         return
     # user.teams.add(team): the change belongs to each team

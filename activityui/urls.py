@@ -30,6 +30,22 @@ urlpatterns = [
     path("follow/<str:key>/<aui_object_id:object_id>/", views.follow, name="follow"),
     # --- object timeline ---
     path("objects/<str:key>/<aui_object_id:object_id>/", views.object_timeline, name="object"),
+    # --- object history: as of an entry, two points compared, one value restored ---
+    path(
+        "objects/<str:key>/<aui_object_id:object_id>/as-of/",
+        views.object_as_of,
+        name="object_as_of",
+    ),
+    path(
+        "objects/<str:key>/<aui_object_id:object_id>/compare/",
+        views.object_compare,
+        name="object_compare",
+    ),
+    path(
+        "objects/<str:key>/<aui_object_id:object_id>/restore/",
+        views.object_restore,
+        name="object_restore",
+    ),
     # --- staff console ---
     path("staff/", views.staff, name="staff"),
     path("staff/export.csv", views.staff_export_csv, name="staff_export_csv"),

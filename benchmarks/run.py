@@ -186,9 +186,10 @@ def main() -> None:  # noqa: C901 - one linear script
     from django.utils import timezone
 
     import activityui
-    from activityui.capture import acting_as
+    from activityui import history
+    from activityui.capture import acting_as, label_of
     from activityui.conf import app_settings
-    from activityui.cursors import decode_cursor, encode_cursor
+    from activityui.cursors import Cursor, decode_cursor, encode_cursor
     from activityui.presenters import group_by_day, present
     from activityui.selectors import (
         action_list_for_feed,
@@ -240,6 +241,64 @@ def main() -> None:  # noqa: C901 - one linear script
         with connection.cursor() as cursor:
             for table in (Action._meta.db_table, Follow._meta.db_table):
                 cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+
+    def heavy_task(project, actor, *, target: int):
+        """A task of ``project`` with ``target`` recorded status changes (a consistent chain
+        ending at its current status), bulk-inserted once; returns it and its action count."""
+        task_ct = ContentType.objects.get_for_model(Task)
+        heavy = Task.objects.filter(project=project, title="History-heavy task").first()
+        if heavy is None:
+            with acting_as(actor, at=timezone.now() - dt.timedelta(days=365)):
+                heavy = Task.objects.create(project=project, title="History-heavy task")
+        mine = Action.objects.filter(
+            action_object_content_type=task_ct, action_object_object_id=str(heavy.pk)
+        )
+        have = mine.count()
+        if have < target:
+            statuses = [s.value for s in Task.Status]
+            labels = {s.value: s.label for s in Task.Status}
+            first = mine.order_by("timestamp", "id").first()
+            start = first.timestamp + dt.timedelta(seconds=1)
+            span = (timezone.now() - dt.timedelta(minutes=5) - start).total_seconds()
+            current = heavy.status
+            missing = target - have
+            snapshot = {
+                "actor": {"label": label_of(actor), "url": None},
+                "action_object": {"label": heavy.title, "url": heavy.get_absolute_url()},
+                "target": {"label": project.name, "url": project.get_absolute_url()},
+            }
+            rows = []
+            previous = current
+            for number in range(missing):
+                new = statuses[(statuses.index(previous) + 1) % len(statuses)]
+                rows.append(
+                    Action(
+                        actor_content_type=ContentType.objects.get_for_model(actor),
+                        actor_object_id=str(actor.pk),
+                        verb="updated",
+                        action_object_content_type=task_ct,
+                        action_object_object_id=str(heavy.pk),
+                        target_content_type=project_ct,
+                        target_object_id=str(project.pk),
+                        timestamp=start + dt.timedelta(seconds=span * (number + 1) / (missing + 1)),
+                        public=True,
+                        data={
+                            "snapshot": snapshot,
+                            "changes": {
+                                "status": [
+                                    {"value": previous, "label": labels[previous]},
+                                    {"value": new, "label": labels[new]},
+                                ]
+                            },
+                        },
+                    )
+                )
+                previous = new
+            with transaction.atomic():
+                Action.objects.bulk_create(rows, batch_size=2000)
+                Task.objects.filter(pk=heavy.pk).update(status=previous)
+            have = mine.count()
+        return Task.objects.get(pk=heavy.pk), have
 
     alice = User.objects.get(username="alice")
     staff = User.objects.get(username="staff")
@@ -428,6 +487,42 @@ def main() -> None:  # noqa: C901 - one linear script
             selector_poll,
         )
         Action.objects.filter(pk__in=[a.pk for a in made]).delete()
+
+    if not only or "asof" in only:
+        heavy, heavy_total = heavy_task(busy, bob, target=min(200_000, max(total // 5, 1000)))
+        task_ct = ContentType.objects.get_for_model(Task)
+        changes = (
+            Action.objects.filter(
+                action_object_content_type=task_ct, action_object_object_id=str(heavy.pk)
+            )
+            .order_by("-timestamp", "-id")
+            .values_list("timestamp", "pk")
+        )
+        as_of_url = reverse("activityui:object_as_of", args=["demo.task", str(heavy.pk)])
+        for label, index in (
+            ("10th newest", 9),
+            ("100th newest", 99),
+            ("middle", heavy_total // 2),
+        ):
+            stamp, pk = changes[index]
+            token = encode_cursor(stamp, pk)
+
+            def rebuild(stamp=stamp, pk=pk):
+                return history.state_as_of(
+                    model=Task,
+                    content_type=task_ct,
+                    object_id=str(heavy.pk),
+                    obj=Task.objects.get(pk=heavy.pk),
+                    at=Cursor(stamp, pk),
+                )
+
+            scenario(
+                "asof",
+                f"As of a change ({label}) of a task with {heavy_total:,} actions",
+                None,
+                get(alice, f"{as_of_url}?as_of={token}"),
+                rebuild,
+            )
 
     def tracked_save(paused: bool, send: bool):
         def run():

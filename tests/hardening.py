@@ -44,6 +44,10 @@ class World:
     apollo_patterns: list[re.Pattern[str]] = field(default_factory=list)
     old_cursor: str = ""
     apollo_cursor: str = ""
+    # the newest status change of an Apollo task (its task's latest: a restore needs no asking)
+    apollo_change_id: int = 0
+    apollo_change_cursor: str = ""
+    apollo_change_task_pk: int = 0
 
     def client(self, username: str, **kwargs: Any) -> Client:
         client = Client(**kwargs)
@@ -90,6 +94,12 @@ def build_world() -> World:
     alternatives = "|".join(map(str, sorted(ids)))
     patterns.append(re.compile(rf"aui-action-({alternatives})\b"))
     oldest = Action.objects.order_by("timestamp", "id").first()
+    task_type = ContentType.objects.get_for_model(Task).pk
+    change = next(
+        a
+        for a in reversed(apollo_actions)
+        if a.action_object_content_type_id == task_type and "status" in a.data.get("changes", {})
+    )
     commented = Action.objects.filter(verb="commented").values_list(
         "action_object_object_id", flat=True
     )
@@ -109,6 +119,9 @@ def build_world() -> World:
         apollo_patterns=patterns,
         old_cursor=encode_cursor(oldest.timestamp, oldest.pk),
         apollo_cursor=encode_cursor(apollo_actions[-1].timestamp, apollo_actions[-1].pk),
+        apollo_change_id=change.pk,
+        apollo_change_cursor=encode_cursor(change.timestamp, change.pk),
+        apollo_change_task_pk=int(change.action_object_object_id),
     )
 
 
@@ -138,7 +151,9 @@ class Endpoint:
     params: tuple[str, ...] = ()  # query parameters (GET) or form fields (POST)
     data: Callable[[World], dict[str, str]] | None = None
     page: bool = False  # a full HTML page (CSP, a11y)
-    query: str = ""  # format fields: {old} (oldest action's cursor), {apollo} (an Apollo one)
+    # format fields: {old} (oldest action's cursor), {apollo} (an Apollo one), {change} (an
+    # Apollo task's status change)
+    query: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     fuzz: bool = True  # False for a variant whose view another entry already fuzzes
 
@@ -149,7 +164,9 @@ class Endpoint:
     def url(self, world: World, query: str = "") -> str:
         """The URL, with ``query`` (already formatted) added to the endpoint's own."""
         path = self.path(world)
-        own = self.query.format(old=world.old_cursor, apollo=world.apollo_cursor)
+        own = self.query.format(
+            old=world.old_cursor, apollo=world.apollo_cursor, change=world.apollo_change_cursor
+        )
         query = "&".join(q for q in (own, query) if q)
         return f"{path}?{query}" if query else path
 
@@ -196,6 +213,10 @@ def _timeline(key: str, attr: str) -> Callable[[World], str]:
 
 def _follow(key: str, attr: str) -> Callable[[World], str]:
     return lambda w: f"/activity/follow/{key}/{getattr(w, attr).pk}/"
+
+
+def _history(view: str) -> Callable[[World], str]:
+    return lambda w: f"/activity/objects/demo.task/{w.apollo_change_task_pk}/{view}/"
 
 
 FEED = "/activity/"
@@ -287,6 +308,25 @@ ENDPOINTS: list[Endpoint] = [
              _signed_in(404)),
     Endpoint("timeline-no-such-type", lambda w: "/activity/objects/demo.nothing/1/",
              _signed_in(404)),
+    # --- activityui: object history (as of, compare, restore)
+    Endpoint("history-as-of", _history("as-of"), _apollo_history(200), params=("as_of",),
+             query="as_of={change}", page=True),
+    Endpoint("history-as-of-htmx", _history("as-of"), _apollo_history(200), htmx=True,
+             params=("as_of",), query="as_of={change}", headers=(("HX-Target", "timeline"),),
+             fuzz=False),
+    Endpoint("history-compare", _history("compare"), _apollo_history(200),
+             params=("from", "to"), query="from={change}&to=now", page=True),
+    # staff may read the history but not change the task: 403
+    Endpoint("history-restore", _history("restore"),
+             {"anonymous": 302, "alice": 303, "carol": 404, "staff": 403}, method="POST",
+             data=lambda w: {"action": str(w.apollo_change_id), "field": "status"},
+             params=("action", "field", "expected", "next")),
+    Endpoint("history-restore-htmx", _history("restore"),
+             {"anonymous": 302, "alice": 200, "carol": 404, "staff": 403}, method="POST",
+             htmx=True, data=lambda w: {"action": str(w.apollo_change_id), "field": "status"},
+             headers=(("HX-Target", "timeline"),), fuzz=False),
+    Endpoint("history-missing", lambda w: "/activity/objects/demo.task/999999/as-of/",
+             _signed_in(404), query="as_of={change}"),
     # --- activityui: staff console
     Endpoint("staff", lambda w: "/activity/staff/", _staff_only(200), params=LIST_PARAMS,
              page=True),

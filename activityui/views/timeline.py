@@ -145,7 +145,11 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         fragment = "timeline-items"
     else:
         fragment = "timeline"
+    from activityui.views.history import history_links  # the history views import this module
+
     context = {
+        "history": history_links(request, subject),
+        "history_notice": getattr(request, "activityui_notice", ""),  # after a restore
         "subject": subject,
         "label": label,
         "deleted": subject.obj is None,

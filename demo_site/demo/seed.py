@@ -71,6 +71,9 @@ COMMENTS = [
 WORKFLOW = [Task.Status.TODO, Task.Status.IN_PROGRESS, Task.Status.REVIEW, Task.Status.DONE]
 DEFAULT_TASKS = 100
 PASSWORD = "demo"
+# may restore a task's old values from its timeline (activityui's default rule: the model's
+# change permission); bob, in the same team, may not
+RESTORERS = {"alice"}
 
 
 def is_seeded() -> bool:
@@ -82,6 +85,7 @@ def ensure_users() -> dict[str, User]:
     staff_perm = Permission.objects.get(
         content_type__app_label="activityui", codename="view_all_activity"
     )
+    change_task = Permission.objects.get(content_type__app_label="demo", codename="change_task")
     with activityui.paused():
         for username, first, last, _team in USERS:
             user = User.objects.filter(username=username).first()
@@ -97,6 +101,8 @@ def ensure_users() -> dict[str, User]:
                 user.save()
                 if username == "staff":
                     user.user_permissions.add(staff_perm)
+                if username in RESTORERS:
+                    user.user_permissions.add(change_task)
             users[username] = user
     return users
 

@@ -1,0 +1,527 @@
+"""One object's history beyond the list: as of an entry, two points compared, one value restored.
+
+Every URL checks visibility as the timeline does (404 for an object the user may not see, or an
+entry not in its visible history); a restore the user may not make is a 403. The panels replace
+the timeline's section (``hx-target="closest .aui-timeline"``) and keep its id.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from actstream.models import Action
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
+from django.db.models import Q
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    QueryDict,
+)
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from activityui.cursors import Cursor, InvalidCursor, decode_cursor
+from activityui.history import (
+    EXACT,
+    PARTIAL,
+    REASON_CUT,
+    REASON_GAP,
+    REASON_M2M_GAP,
+    REASON_NO_RECORD,
+    REASON_NOT_TRACKED,
+    UNKNOWN,
+    FieldState,
+    ObjectState,
+    current_values,
+    differs,
+    field_specs,
+    is_cut,
+    missing_related,
+    state_as_of,
+    state_now,
+)
+from activityui.presenters import (
+    LONG_TEXT,
+    ActionEntry,
+    DiffPart,
+    _change_value,
+    _model_field,
+    condense_diff,
+    object_url,
+    present,
+    word_diff,
+)
+from activityui.restore import RestoreRefused, apply_restore, may_restore, plan_restore
+from activityui.selectors import object_stream
+from activityui.views.common import HtmxHttpRequest, is_fragment_request, render_page
+from activityui.views.timeline import NOT_FOUND, TimelineSubject, _timeline_subject, object_timeline
+from activityui.visibility import can_see, can_view_all
+
+TEMPLATE = "activityui/history.html"
+REASON_GONE = "gone"  # the object is deleted: it has no value now
+POINTS = 50  # entries offered in the compare form
+_PANEL_ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def _visible_subject(request: HtmxHttpRequest, key: str, object_id: str) -> TimelineSubject:
+    """The object, when the user may open its timeline (the timeline's own rule), else 404."""
+    subject = _timeline_subject(key, object_id)
+    staff = can_view_all(request.user)
+    if subject.model is None or not field_specs(subject.model):
+        raise Http404(NOT_FOUND)  # nothing is tracked: there is nothing to rebuild
+    if subject.obj is None:
+        if not staff:
+            raise Http404(NOT_FOUND)
+    elif not staff and not can_see(request.user, subject.obj):
+        raise Http404(NOT_FOUND)
+    return subject
+
+
+def _stream(request: HtmxHttpRequest, subject: TimelineSubject) -> Any:
+    return object_stream(
+        user=request.user, content_type=subject.content_type, object_id=subject.object_id
+    ).fast_queryset()
+
+
+class BadPoint(ValueError):
+    pass
+
+
+def _entry_at(request: HtmxHttpRequest, subject: TimelineSubject, token: str | None) -> Action:
+    """The action a cursor names, when it is in the object's visible history."""
+    if not token:
+        raise BadPoint(_("Choose an entry of the history."))
+    try:
+        cursor = decode_cursor(token)
+    except InvalidCursor as exc:
+        raise BadPoint(_("This is not an entry of the history.")) from exc
+    action = _stream(request, subject).filter(pk=cursor.id, timestamp=cursor.timestamp).first()
+    if action is None:
+        raise Http404(NOT_FOUND)
+    return action
+
+
+def _panel_id(request: HtmxHttpRequest) -> str:
+    """The id of the element the panel replaces, so that the timeline can come back to it."""
+    target = request.htmx.target if is_fragment_request(request) else None
+    return target if target and _PANEL_ID.match(target) else "timeline"
+
+
+def _label(subject: TimelineSubject, entry: ActionEntry | None = None) -> str:
+    if subject.obj is not None:
+        return str(subject.obj)
+    if entry is not None and entry.action_object is not None:
+        return entry.action_object.label
+    return f"{subject.type_name} #{subject.object_id}"
+
+
+def _urls(subject: TimelineSubject) -> dict[str, str]:
+    return {
+        "as_of_url": object_url("activityui:object_as_of", subject.key, subject.object_id),
+        "compare_url": object_url("activityui:object_compare", subject.key, subject.object_id),
+        "restore_url": object_url("activityui:object_restore", subject.key, subject.object_id),
+    }
+
+
+def history_links(request: Any, subject: TimelineSubject) -> dict[str, Any]:
+    """What the timeline's entries need for their history links and Restore buttons."""
+    from activityui.restore import restorable_fields
+
+    if subject.model is None or not field_specs(subject.model):
+        return {}
+    fields = restorable_fields(request.user, subject.obj) if subject.obj is not None else set()
+    return {**_urls(subject), "restorable": fields}
+
+
+# --------------------------------------------------------------------------- presentation
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One side of a field row: the value as text and what is uncertain about it."""
+
+    text: str
+    note: str = ""
+    certainty: str = EXACT
+    long: bool = False  # a text long enough to read as a block
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field: str
+    name: str
+    left: Shown
+    right: Shown
+    changed: bool
+    diff: tuple[DiffPart, ...] = ()
+
+
+def _when(moment: Any) -> str:
+    from django.utils import timezone
+
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str, str]]) -> Shown:
+    model_field = _model_field(model, state.name)
+    if state.certainty == UNKNOWN and state.reason == REASON_NOT_TRACKED:
+        return Shown(
+            "",
+            _("Not known: this field is recorded only since %(date)s.")
+            % {"date": _when(state.since)},
+            UNKNOWN,
+        )
+    if state.certainty == UNKNOWN and state.reason == REASON_GAP:
+        before, after = (_change_value(model_field, v) for v in state.candidates)
+        return Shown(
+            "",
+            _(
+                "Not known: it changed without being recorded (an import or a bulk change), "
+                "from “%(before)s” to “%(after)s”, before or after this point."
+            )
+            % {"before": before, "after": after},
+            UNKNOWN,
+        )
+    if state.certainty == UNKNOWN and state.reason == REASON_GONE:
+        return Shown("", capfirst(_("deleted")), UNKNOWN)
+    if state.certainty == UNKNOWN and state.reason == REASON_NO_RECORD:
+        return Shown("", _("Not known: no recorded change mentions this field."), UNKNOWN)
+    if state.spec.kind == "m2m":
+        parts = []
+        for ref in state.value or []:
+            label = ref.label or f"#{ref.pk}"
+            if (state.name, ref.pk) in missing:
+                label = _("%(label)s (deleted)") % {"label": label}
+            parts.append(label)
+        note = ""
+        if state.reason == REASON_M2M_GAP:
+            note = _("May be incomplete: some of its changes were not recorded.")
+        return Shown(", ".join(parts) or "—", note, state.certainty)
+    text = _change_value(model_field, state.value)
+    note = ""
+    if (
+        state.spec.kind == "fk"
+        and isinstance(state.value, dict)
+        and (state.name, str(state.value.get("pk"))) in missing
+    ):
+        text = _("%(label)s (deleted)") % {"label": text}
+    if state.certainty == PARTIAL and state.reason == REASON_CUT:
+        note = _("Only the beginning of this text was recorded.")
+    return Shown(text, note, state.certainty, long=state.spec.kind == "text" and len(text) > 80)
+
+
+def _rows(model: type[models.Model], left: ObjectState, right: ObjectState) -> list[FieldRow]:
+    missing = missing_related(model, [left, right])
+    rows = []
+    for a in left.fields:
+        b = right.get(a.name)
+        if b is None:
+            continue
+        shown_a, shown_b = _shown(model, a, missing), _shown(model, b, missing)
+        diff: tuple[DiffPart, ...] = ()
+        changed = differs(a, b)
+        if (
+            changed
+            and a.spec.kind == "text"
+            and isinstance(a.value, str)
+            and isinstance(b.value, str)
+            and max(len(a.value), len(b.value)) >= LONG_TEXT  # as the timeline shows texts
+        ):
+            diff = condense_diff(word_diff(a.value, b.value))
+        rows.append(FieldRow(a.name, a.spec.verbose_name, shown_a, shown_b, changed, diff))
+    return rows
+
+
+def _points(
+    request: HtmxHttpRequest, subject: TimelineSubject, shown: list[ActionEntry]
+) -> list[ActionEntry]:
+    """The newest entries that changed the object, for the compare form (one query), with
+    the entries ``shown`` (any entry of the timeline, e.g. a comment) among them."""
+    stream = object_stream(
+        user=request.user, content_type=subject.content_type, object_id=subject.object_id
+    )
+    # the object-as-action-object branch alone (not the stream's actor/object/target OR): one
+    # backward scan of the (action object, timestamp, id) index that stops after POINTS rows
+    own = Q(
+        action_object_content_type=subject.content_type,
+        action_object_object_id=subject.object_id,
+    )
+    queryset = Action.objects.filter(own, data__has_key="changes")
+    if stream.restricted:
+        queryset = queryset.filter(stream.visibility.branch_q(own))
+    actions = queryset.order_by("-timestamp", "-id")[:POINTS]
+    points = {entry.id: entry for entry in present(actions)}
+    for entry in shown:
+        points.setdefault(entry.id, entry)
+    return sorted(points.values(), key=lambda e: (e.timestamp, e.id), reverse=True)
+
+
+def _state(subject: TimelineSubject, action: Action, current: Any) -> ObjectState:
+    assert subject.model is not None
+    return state_as_of(
+        model=subject.model,
+        content_type=subject.content_type,
+        object_id=subject.object_id,
+        obj=subject.obj,
+        at=Cursor(action.timestamp, action.pk),
+        current=current,
+    )
+
+
+def _now(subject: TimelineSubject) -> tuple[ObjectState | None, Any]:
+    if subject.obj is None or subject.model is None:
+        return None, None
+    specs = field_specs(subject.model)
+    return state_now(subject.obj, specs), current_values(subject.obj, specs)
+
+
+def _render(
+    request: HtmxHttpRequest, subject: TimelineSubject, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    context = {
+        "subject": subject,
+        "panel_id": _panel_id(request),
+        "embedded": _embedded_request(request, subject),
+        **_urls(subject),
+        **context,
+    }
+    response = render_page(request, TEMPLATE, context, fragment="history-panel", status=status)
+    return response
+
+
+def _embedded_request(request: HtmxHttpRequest, subject: TimelineSubject) -> bool:
+    """Loaded into another page (a detail page's timeline) rather than on one of the object's
+    own history URLs: the panel's links then leave the host page's URL alone."""
+    if not is_fragment_request(request):
+        return False
+    current = urlsplit(request.htmx.current_url_abs_path or "").path
+    own = {subject.timeline_url, *(url for url in _urls(subject).values())}
+    return current not in own
+
+
+# --------------------------------------------------------------------------- as of
+
+
+@transaction.non_atomic_requests
+@require_GET
+@login_required
+def object_as_of(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
+    """The object's tracked fields right after one entry, the ones that differ from now marked."""
+    subject = _visible_subject(request, key, object_id)
+    try:
+        action = _entry_at(request, subject, request.GET.get("as_of"))
+    except BadPoint as exc:
+        return HttpResponseBadRequest(str(exc))
+    now, current = _now(subject)
+    then = _state(subject, action, current)
+    assert subject.model is not None
+    if now is None:
+        now = ObjectState(
+            None, tuple(FieldState(f.spec, None, UNKNOWN, REASON_GONE) for f in then.fields)
+        )
+    rows = _rows(subject.model, then, now)
+    entry = present([action])[0]
+    return _render(
+        request,
+        subject,
+        {
+            "mode": "as_of",
+            "label": _label(subject, entry),
+            "entry": entry,
+            "rows": rows,
+            "changed_count": sum(row.changed for row in rows),
+            "points": _points(request, subject, [entry]),
+            "from_cursor": entry.cursor,
+            "to_cursor": "now",
+            "deleted": subject.obj is None,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- compare
+
+
+@transaction.non_atomic_requests
+@require_GET
+@login_required
+def object_compare(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
+    """Two points of the object's history (two entries, or an entry and now), field by field."""
+    subject = _visible_subject(request, key, object_id)
+    assert subject.model is not None
+    to_token = request.GET.get("to") or "now"
+    try:
+        first = _entry_at(request, subject, request.GET.get("from"))
+        second = None if to_token == "now" else _entry_at(request, subject, to_token)
+    except BadPoint as exc:
+        return HttpResponseBadRequest(str(exc))
+    if second is not None and (second.timestamp, second.pk) < (first.timestamp, first.pk):
+        first, second = second, first  # older on the left, whatever the order asked
+    now, current = _now(subject)
+    if second is None and now is None:
+        return HttpResponseBadRequest(_("This object no longer exists: compare two entries."))
+    left = _state(subject, first, current)
+    right = now if second is None else _state(subject, second, current)
+    assert right is not None
+    rows = _rows(subject.model, left, right)
+    entries = present([first] if second is None else [first, second])
+    return _render(
+        request,
+        subject,
+        {
+            "mode": "compare",
+            "label": _label(subject, entries[0]),
+            "entry": entries[0],
+            "second": entries[1] if len(entries) > 1 else None,
+            "rows": [
+                row
+                for row in rows
+                if row.changed or row.left.certainty != EXACT or row.right.certainty != EXACT
+            ],
+            "same_count": sum(
+                1
+                for row in rows
+                if not row.changed and row.left.certainty == EXACT and row.right.certainty == EXACT
+            ),
+            "points": _points(request, subject, entries),
+            "from_cursor": entries[0].cursor,
+            "to_cursor": entries[1].cursor if len(entries) > 1 else "now",
+            "deleted": subject.obj is None,
+        },
+    )
+
+
+# --------------------------------------------------------------------------- restore
+
+
+def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+@require_POST
+@login_required
+def object_restore(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
+    """Put one field back to its value before a recorded change (asks first when it changed
+    since). POST: ``action`` (the change's id), ``field``, and ``expected`` once confirmed."""
+    subject = _visible_subject(request, key, object_id)
+    raw_id = request.POST.get("action", "")
+    field = request.POST.get("field", "")
+    if not raw_id.isdigit() or len(raw_id) > 18 or not field:
+        return HttpResponseBadRequest(_("Choose a change to restore."))
+    action = (
+        _stream(request, subject)
+        .filter(
+            pk=int(raw_id),
+            action_object_content_type=subject.content_type,
+            action_object_object_id=subject.object_id,
+        )
+        .first()
+    )
+    if action is None:
+        raise Http404(NOT_FOUND)
+    if subject.obj is None:
+        return _refused(
+            request, subject, _("This object was deleted: its values cannot be restored here.")
+        )
+    if not may_restore(request.user, subject.obj, field):
+        raise PermissionDenied
+    expected = request.POST.get("expected")
+    try:
+        plan = apply_restore(
+            user=request.user, obj=subject.obj, action=action, field=field, expected=expected
+        )
+    except RestoreRefused as exc:
+        return _refused(request, subject, str(exc))
+    entry = present([action])[0]
+    model_field = _model_field(subject.model, field)
+    if plan.already:
+        return _refused(
+            request,
+            subject,
+            _("%(field)s is already “%(value)s”: nothing to restore.")
+            % {"field": capfirst(plan.spec.verbose_name), "value": _value_text(model_field, plan)},
+            status=200,
+        )
+    if plan.conflict and expected != plan.expected:
+        return _render(
+            request,
+            subject,
+            {
+                "mode": "conflict",
+                "label": _label(subject, entry),
+                "entry": entry,
+                "plan": plan,
+                "field": field,
+                "field_name": capfirst(plan.spec.verbose_name),
+                "restored_text": _value_text(model_field, plan),
+                "current_text": _current_text(model_field, plan),
+                "next": request.POST.get("next", ""),
+            },
+        )
+    message = _("%(field)s restored to “%(value)s”.") % {
+        "field": capfirst(plan.spec.verbose_name),
+        "value": _value_text(model_field, plan),
+    }
+    timeline = subject.timeline_url
+    if not is_fragment_request(request):
+        return HttpResponseRedirect(_safe_next(request, timeline), status=303)
+    # answer with the timeline as it is now, the restore at its top and the news announced
+    get = copy.copy(request)
+    get.method = "GET"
+    get.GET = QueryDict()
+    get.POST = QueryDict()
+    get.activityui_notice = message  # type: ignore[attr-defined]
+    response = object_timeline(get, subject.key, subject.object_id)
+    response["HX-Trigger"] = "activityui:restored"
+    return response
+
+
+def _value_text(model_field: Any, plan: Any) -> str:
+    if plan.spec.kind == "m2m":
+        added = [str(v.get("label") or "") for v in plan.restored["added"]]
+        removed = [str(v.get("label") or "") for v in plan.restored["removed"]]
+        parts = [f"+ {label}" for label in added] + [f"− {label}" for label in removed]
+        return ", ".join(parts)
+    return _change_value(model_field, plan.restored)
+
+
+def _current_text(model_field: Any, plan: Any) -> str:
+    if plan.spec.kind == "m2m":
+        return ", ".join(str(v.get("label") or "") for v in plan.current or []) or "—"
+    if isinstance(plan.current, str) and not is_cut(plan.current):
+        return plan.current if len(plan.current) <= 400 else plan.current[:400] + " […]"
+    return _change_value(model_field, plan.current)
+
+
+def _refused(
+    request: HtmxHttpRequest, subject: TimelineSubject, message: str, status: int = 400
+) -> HttpResponse:
+    # htmx swaps 2xx answers only: a refusal it must show is a 200 for it, a 400 for the rest
+    code = 200 if is_fragment_request(request) else status
+    return _render(
+        request,
+        subject,
+        {"mode": "refused", "label": _label(subject), "message": message},
+        status=code,
+    )
+
+
+__all__ = ["object_as_of", "object_compare", "object_restore", "plan_restore"]
