@@ -28,9 +28,8 @@ urlpatterns = [
     # --- feed ---
     path("read/", views.feed_mark_read, name="feed_mark_read"),
     path("follow/<str:key>/<aui_object_id:object_id>/", views.follow, name="follow"),
-    # --- object timeline ---
-    path("objects/<str:key>/<aui_object_id:object_id>/", views.object_timeline, name="object"),
-    # --- object history: as of an entry, two points compared, one value restored ---
+    # --- object history: as of an entry, two points compared, one value restored (before
+    # the timeline: an object id may hold slashes, so "…/as-of/" would read as one) ---
     path(
         "objects/<str:key>/<aui_object_id:object_id>/as-of/",
         views.object_as_of,
@@ -46,6 +45,8 @@ urlpatterns = [
         views.object_restore,
         name="object_restore",
     ),
+    # --- object timeline ---
+    path("objects/<str:key>/<aui_object_id:object_id>/", views.object_timeline, name="object"),
     # --- staff console ---
     path("staff/", views.staff, name="staff"),
     path("staff/export.csv", views.staff_export_csv, name="staff_export_csv"),

@@ -29,6 +29,7 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
@@ -197,7 +198,7 @@ def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str,
             UNKNOWN,
         )
     if state.certainty == UNKNOWN and state.reason == REASON_GONE:
-        return Shown("", capfirst(_("deleted")), UNKNOWN)
+        return Shown("", capfirst(pgettext("object state", "deleted")), UNKNOWN)
     if state.certainty == UNKNOWN and state.reason == REASON_NO_RECORD:
         return Shown("", _("Not known: no recorded change mentions this field."), UNKNOWN)
     if state.spec.kind == "m2m":
