@@ -9,8 +9,9 @@ from typing import Any
 from actstream.models import Action
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Exists, OuterRef, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, QuerySet
+
+from activityui.ids import IdText
 
 MAX_VERBS = 60  # distinct verbs looked at (a site records a few dozen at most)
 MAX_PEOPLE = 200  # people listed in the person menu
@@ -69,7 +70,7 @@ def people_seen_by(user: Any, actions: QuerySet[Any] | None = None) -> QuerySet[
     visible = actions if actions is not None else _visible_actions(user)
     acted = visible.order_by().filter(
         actor_content_type=user_ct,
-        actor_object_id=Cast(OuterRef("pk"), CharField()),
+        actor_object_id=IdText(OuterRef("pk"), model=user_model),
     )
     people: QuerySet[Any] = user_model._default_manager.filter(Exists(acted)).order_by(
         user_model.USERNAME_FIELD
