@@ -71,6 +71,15 @@ DATABASES = {
 # every request is one transaction: a change and its action commit or roll back together
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers wait for each other instead of failing with "database is locked": every
+    # transaction takes the write lock when it begins (a deferred one that read first cannot
+    # upgrade its lock while another writes, and fails at once), a busy timeout bounds the
+    # wait, and WAL lets readers go on during a write (docs/security.md: Settings)
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     # Tests on SQLite use a file, not the shared in-memory database: with shared cache, a
     # request still running in the live server's thread makes other connections fail at once
     # with "database table is locked"; a file database waits (busy timeout) instead.

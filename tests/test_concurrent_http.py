@@ -1,0 +1,137 @@
+"""Concurrent writers through HTTP: real clients, a real threaded server, one database.
+
+Eight signed-in sessions post status changes and comments at the same moment to the live
+server (each request its own thread and database connection, ATOMIC_REQUESTS as shipped).
+On SQLite the demo's settings make writers wait for each other (immediate transactions, a busy
+timeout, WAL) instead of failing with "database is locked"; on PostgreSQL row locks do. Every
+request must succeed, and every change must be recorded exactly once, by its own actor."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+
+from actstream.models import Action
+from django.contrib.auth import get_user_model
+
+from demo_site.demo.models import Comment, Project, Task, Team
+
+WRITERS = 8
+EACH = 10  # requests per writer: 80 in all, half status changes, half comments
+STATUSES = ("in_progress", "review", "done", "todo")
+
+
+@dataclass
+class Session:
+    """One browser-like visitor: its own cookies, signed in through the login form."""
+
+    base: str
+    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+
+    def __post_init__(self) -> None:
+        # no redirect following: a 302 is the answer we check
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> int:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, method=method)
+        if method == "POST":
+            request.add_header("X-CSRFToken", self.csrf())
+            request.add_header("Referer", self.base + path)
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def sign_in(self, username: str) -> None:
+        assert self.request("GET", "/login/") == 200
+        status = self.request("POST", "/login/", {"username": username, "password": "demo"})
+        assert status == 302, status
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def _world() -> tuple[list, dict[str, Task], Task]:
+    users = []
+    for number in range(WRITERS):
+        user = get_user_model()(username=f"writer{number}")
+        user.set_password("demo")
+        user.save()
+        users.append(user)
+    team = Team.objects.create(name="Apollo")
+    team.members.add(*users)
+    project = Project.objects.create(team=team, name="Apollo Web")
+    own = {u.username: Task.objects.create(project=project, title=f"{u.username}'s") for u in users}
+    shared = Task.objects.create(project=project, title="Shared")
+    return users, own, shared
+
+
+def _write(session: Session, name: str, own: Task, shared: Task, start, results) -> None:
+    start.wait(timeout=60)
+    for number in range(EACH):
+        if number % 2 == 0:
+            status = STATUSES[(number // 2) % len(STATUSES)]
+            code = session.request("POST", f"/tasks/{own.pk}/status/", {"status": status})
+        else:
+            body = f"{name}-{number}"
+            code = session.request("POST", f"/tasks/{shared.pk}/comments/", {"body": body})
+        results.append((name, number, code))
+
+
+def test_eight_concurrent_writers_through_http_lose_and_duplicate_nothing(live_server):
+    users, own, shared = _world()
+    Action.objects.all().delete()  # only what the requests record
+    sessions = {}
+    for user in users:
+        sessions[user.username] = Session(live_server.url)
+        sessions[user.username].sign_in(user.username)
+    Action.objects.filter(verb="signed in").delete()
+    start = threading.Barrier(WRITERS)
+    results: list[tuple[str, int, int]] = []
+    threads = [
+        threading.Thread(
+            target=_write, args=(sessions[name], name, own[name], shared, start, results)
+        )
+        for name in sessions
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    failed = [r for r in results if r[2] != 302]
+    assert len(results) == WRITERS * EACH
+    assert failed == [], f"{len(failed)} of {len(results)} requests failed: {failed[:5]}"
+
+    by_name = {u.username: u for u in users}
+    comments = Counter(Comment.objects.filter(task=shared).values_list("body", flat=True))
+    expected = {f"{n}-{k}" for n in by_name for k in range(EACH) if k % 2}
+    assert comments == Counter(expected)  # none lost, none twice
+    recorded = Counter(
+        (a.data["comment"], a.actor_object_id) for a in Action.objects.filter(verb="commented")
+    )
+    assert recorded == Counter({(b, str(by_name[b.split("-")[0]].pk)): 1 for b in expected})
+    for name, task in own.items():
+        updates = Action.objects.filter(
+            verb="updated",
+            action_object_object_id=str(task.pk),
+            actor_object_id=str(by_name[name].pk),
+        )
+        assert updates.count() == EACH // 2, name
+        task.refresh_from_db()
+        assert task.status == STATUSES[(EACH // 2 - 1) % len(STATUSES)]
