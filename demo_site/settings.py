@@ -85,8 +85,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # with "database table is locked"; a file database waits (busy timeout) instead.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 
-# sessions read from the cache (written through to the database): no session query per poll
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live where every process reads them, so signing out ends a session in every worker:
+# the database, or the cache in front of it only when that cache is shared (REDIS_URL). A
+# per-process cache (local memory) would keep a signed-out session alive in the other workers.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if os.environ.get("REDIS_URL")
+    else "django.contrib.sessions.backends.db"
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
