@@ -65,7 +65,11 @@ WSGI_APPLICATION = "demo_site.wsgi.application"
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+        # a connection kept across requests is checked before reuse: after a database restart
+        # (or a failover) the first request reconnects instead of failing with a 500
+        conn_health_checks=True,
     )
 }
 # every request is one transaction: a change and its action commit or roll back together
