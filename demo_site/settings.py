@@ -3,15 +3,43 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-a-secret-0123456789abcdefghijkl")
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+
+def _demo_secret_key() -> str:
+    """DJANGO_SECRET_KEY, else a key made for this checkout on first use and kept in a
+    git-ignored file (DJANGO_SECRET_KEY_FILE, default .demo-secret-key): never in the repository."""
+    key = os.environ.get("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    path = Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".demo-secret-key"))
+    try:
+        # O_EXCL: of several processes starting at once, one writes and the others read
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _attempt in range(50):
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)  # another process is writing it
+        raise ImproperlyConfigured(f"{path} is empty: delete it or set DJANGO_SECRET_KEY") from None
+    key = get_random_secret_key()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+SECRET_KEY = _demo_secret_key()
+# off unless asked for (DJANGO_DEBUG=1): a visitor never gets a traceback, only templates/500.html
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 INSTALLED_APPS = [

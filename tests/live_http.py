@@ -108,8 +108,9 @@ def demo_server(**env: str) -> Iterator[str]:
     """The demo site served by one gunicorn process (one sync worker: one connection that
     persists across requests, as in production) on the test database; yields its base URL."""
     port = free_port()
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}  # as shipped
     environment = {
-        **os.environ,
+        **inherited,
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "demo_site.settings",
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # sessions signed in here work there
