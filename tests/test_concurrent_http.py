@@ -8,6 +8,7 @@ request must succeed, and every change must be recorded exactly once, by its own
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 
@@ -91,3 +92,57 @@ def test_eight_concurrent_writers_through_http_lose_and_duplicate_nothing(live_s
         assert updates.count() == EACH // 2, name
         task.refresh_from_db()
         assert task.status == STATUSES[(EACH // 2 - 1) % len(STATUSES)]
+
+
+def test_overlapping_status_updates_leave_history_and_row_in_agreement(live_server):
+    """Two status changes of one task at once: each request waits (up to 3 s) after loading
+    the task for the other to load it too. Unlocked, both read "todo" and the history says
+    todo → review and todo → done while the row holds one of them; locked (select_for_update),
+    the second reads what the first wrote."""
+    from django.db.models.signals import post_init
+
+    alice, bob = _world()[0][:2]
+    task = Task.objects.create(project=Project.objects.get(), title="Contested")
+    sessions = []
+    for user in (alice, bob):
+        session = Session(live_server.url)
+        session.sign_in(user.username)
+        sessions.append(session)
+    both_loaded = threading.Barrier(2, timeout=3)
+    main = threading.current_thread()
+
+    def wait_for_the_other(sender, instance, **kwargs):
+        if threading.current_thread() is not main and instance.pk == task.pk:
+            # broken: the other request waits for this one's lock, so go on alone
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_loaded.wait()
+
+    post_init.connect(wait_for_the_other, sender=Task, weak=False)
+    codes: list[int] = []
+    try:
+        threads = [
+            threading.Thread(
+                target=lambda s=s, status=status: codes.append(
+                    s.request("POST", f"/tasks/{task.pk}/status/", {"status": status})[0]
+                )
+            )
+            for s, status in zip(sessions, ("review", "done"), strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        post_init.disconnect(wait_for_the_other, sender=Task)
+    assert codes == [302, 302]
+    history = [
+        a.data["changes"]["status"]
+        for a in Action.objects.filter(
+            verb="updated", action_object_object_id=str(task.pk)
+        ).order_by("id")
+    ]
+    steps = [(old["value"], new["value"]) for old, new in history]
+    assert len(steps) == 2
+    assert steps[0][0] == "todo" and steps[1][0] == steps[0][1]  # each starts where the last ended
+    task.refresh_from_db()
+    assert task.status == steps[1][1]
