@@ -42,7 +42,9 @@ demo: $(STAMP)
 	@echo "  Teamboard demo: http://127.0.0.1:8000/"
 	@echo "  Sign in as alice, bob (team Apollo), carol (team Zephyr) or staff; password: demo"
 	@echo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@# DEBUG stays off (no traceback to a visitor; DJANGO_DEBUG=1 make demo turns it on):
+	@# --insecure serves the static files all the same
+	$(PY) manage.py runserver --insecure 127.0.0.1:8000
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -75,6 +75,7 @@ _SNAPSHOT_ATTR = "_activityui_initial"
 _PENDING_ATTR = "_activityui_pending"
 _CLEARING_ATTR = "_activityui_clearing"
 _DELETING_ATTR = "_activityui_deleting"
+_PLACE_ATTR = "_activityui_place"  # the target foreign key's value when loaded or last saved
 
 
 # --------------------------------------------------------------------------- who and when
@@ -562,7 +563,8 @@ def track(
 
     ``fields``: names of the fields whose changes are recorded (many-to-many allowed);
     an update that changes none of them records nothing. ``target``: a field name or a
-    callable giving the object the action happened in (e.g. the task's project).
+    callable giving the object the action happened in (e.g. the task's project); when it is
+    a foreign key, a change of it records ``moved`` in the old place and in the new one.
     ``verbs``: rename the events, e.g. ``{"updated": "edited"}``.
     Usable as ``track(Task, fields=[...])`` or as a class decorator ``@track(fields=[...])``.
     Calling it again for the same model replaces its tracking.
@@ -624,6 +626,47 @@ def _remember(
             copy.deepcopy(value) if isinstance(value, dict | list) else value
         )
     values[_SNAPSHOT_ATTR] = snapshot
+    place = tracking.target_field()
+    names = {place.name, place.attname} if place is not None else set()
+    if place is not None and place.attname in values and (wanted is None or wanted & names):
+        values[_PLACE_ATTR] = values[place.attname]
+
+
+def _record_move(
+    tracking: Tracking,
+    instance: models.Model,
+    using: str | None,
+    update_fields: Iterable[str] | None,
+) -> None:
+    """The target foreign key changed (a project moved to another team): record ``moved``
+    in the old place and in the new one, so that the people of both can read where it went.
+    The object's history goes with it (docs/security.md: Moves)."""
+    target_field = tracking.target_field()
+    values = instance.__dict__
+    if target_field is None or _PLACE_ATTR not in values or target_field.attname not in values:
+        return
+    if update_fields is not None and not set(update_fields) & {
+        target_field.name,
+        target_field.attname,
+    }:
+        return
+    old = _normalise(target_field, values[_PLACE_ATTR])
+    new = _normalise(target_field, values[target_field.attname])
+    if old == new:
+        return
+    related = target_field.related_model._base_manager.db_manager(using)
+    key = target_field.target_field.attname
+    old_place = related.filter(**{key: old}).first() if old is not None else None
+    new_place = tracking.target_of(instance) if new is not None else None
+    changes = {
+        target_field.name: [
+            stored_value(target_field, old, old_place),
+            stored_value(target_field, new, new_place),
+        ]
+    }
+    for place in (old_place, new_place):
+        if place is not None:
+            record(None, tracking.verb("moved"), instance, place, using=using, changes=changes)
 
 
 def _before_save(
@@ -713,6 +756,8 @@ def _after_save(
                 changes=changes,
                 **extra,
             )
+        if not created:
+            _record_move(tracking, instance, using, update_fields)
     # what was saved is the baseline of the next save (fields left out of update_fields
     # keep their old baseline: the database still holds it)
     _remember(sender, instance, only=None if created else update_fields)

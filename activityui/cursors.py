@@ -38,7 +38,13 @@ def decode_cursor(token: str) -> Cursor:
         raise InvalidCursor(str(exc)) from exc
     if timestamp.tzinfo is None or number < 0 or number > 2**63 - 1:
         raise InvalidCursor("not a position")
-    # years 1 and 9999 overflow when shifted to UTC or to the local time zone (a 500)
+    # Python accepts offsets up to ±23:59:59.999999, PostgreSQL only up to ±15:59:59 ("time
+    # zone displacement out of range", a 500): the position is the instant, kept in UTC
+    try:
+        timestamp = timestamp.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise InvalidCursor("not a position") from exc
+    # years 1 and 9999 overflow when shifted to the local time zone (a 500)
     if not 2 <= timestamp.year <= 9998:
         raise InvalidCursor("not a position")
     return Cursor(timestamp=timestamp, id=number)

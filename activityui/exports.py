@@ -43,9 +43,16 @@ FORMATS = {
 }
 
 
+# a formula character after leading whitespace or line breaks still starts a formula in some
+# spreadsheets (they trim the cell first); full-width forms too, in some locales
+FORMULA_CHARACTERS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
 def defuse_formula(value: str) -> str:
     """A leading ``'`` keeps spreadsheets from running a cell as a formula (CSV injection)."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    if value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_CHARACTERS):
+        return "'" + value
+    return value
 
 
 def _type_key(content_type_id: int | None) -> str:

@@ -115,10 +115,34 @@ def feed_url(name: str) -> str:
     return reverse("activityui:feed_named", args=[name])
 
 
-def following_scope(user: Any) -> Q:
-    """Actions by, on or in the objects ``user`` follows (actstream's ``Follow`` rows)."""
+def visible_follows_q(user: Any) -> Q:
+    """The ``Follow`` rows of objects ``user`` may see now: a follow is re-checked when it is
+    read (someone who left the team stays followed, but shows nothing until visible again)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from activityui.conf import app_settings
+    from activityui.visibility import visibility_rules, visible_ids
+
     q = Q(pk__in=[])
-    follows = Follow.objects.filter(user=user).values_list("content_type_id", "object_id")
+    registered = []
+    for model in visibility_rules():
+        content_type = ContentType.objects.get_for_model(model)
+        registered.append(content_type.pk)
+        q |= Q(content_type=content_type, object_id__in=visible_ids(model, user))
+    if app_settings.UNREGISTERED_VISIBLE:
+        q |= ~Q(content_type__in=registered)
+    return q
+
+
+def following_scope(user: Any) -> Q:
+    """Actions by, on or in the objects ``user`` follows (actstream's ``Follow`` rows) and may
+    see now (one query: the follows, with the visibility of their objects as subqueries)."""
+    q = Q(pk__in=[])
+    follows = (
+        Follow.objects.filter(user=user)
+        .filter(visible_follows_q(user))
+        .values_list("content_type_id", "object_id")
+    )
     by_type: dict[int, list[str]] = {}
     for content_type_id, object_id in follows:
         by_type.setdefault(content_type_id, []).append(object_id)
@@ -195,6 +219,15 @@ def follow_toggle(*, user: Any, obj: Any) -> bool:
         return False
     Follow.objects.get_or_create(**lookup, defaults={"actor_only": False})
     return True
+
+
+def unfollow(*, user: Any, content_type: Any, object_ids: Any) -> bool:
+    """Stop following, whether or not ``user`` may still see the object (or it still exists):
+    True when a follow was removed."""
+    deleted, _rows = Follow.objects.filter(
+        user=user, content_type=content_type, object_id__in=[str(i) for i in object_ids], flag=""
+    ).delete()
+    return bool(deleted)
 
 
 def move_read_marker(*, user: Any, feed: str, timestamp: Any, action_id: int) -> bool:

@@ -60,3 +60,4 @@ register_verb("exported", pgettext_lazy("activity verb", "exported"), icon="down
 register_verb("signed in", pgettext_lazy("activity verb", "signed in"), icon="login")
 register_verb("started following", pgettext_lazy("activity verb", "started following"), icon="eye")
 register_verb("restored", pgettext_lazy("activity verb", "restored"), icon="undo")
+register_verb("moved", pgettext_lazy("activity verb", "moved"), icon="arrow-right")

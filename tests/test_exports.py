@@ -188,9 +188,27 @@ def test_defuse_formula_prefixes_a_quote(value):
     assert exports.defuse_formula(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["Fix login", "1", "", "a=b", " =x"])
+@pytest.mark.parametrize(
+    "value", [" =x", "\n=1+1", "  +1", "\r\n@SUM(A1)", "\u00a0-1", "\u3000=1", " \uff1d1+1"]
+)
+def test_defuse_formula_sees_through_leading_whitespace_and_line_breaks(value):
+    assert exports.defuse_formula(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Fix login", "1", "", "a=b", " x=1", "\nplain", " "])
 def test_defuse_formula_leaves_plain_text(value):
     assert exports.defuse_formula(value) == value
+
+
+def test_export_csv_defuses_formulas_after_leading_space(staff_client, demo):
+    task = Task.objects.first()
+    task.title = ' \n=HYPERLINK("http://evil.example","click")'
+    task.save()
+    rows = read_csv(staff_client.get(f"{CSV_URL}?object_type=demo.task&object_id={task.pk}"))
+    assert "'" + task.title in [r["object"] for r in rows]
+    assert all(
+        not cell.lstrip().startswith(("=", "+", "-", "@")) for r in rows for cell in r.values()
+    )
 
 
 def test_export_csv_defuses_formulas_in_labels(staff_client, demo):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from activityui.feeds import follow_toggle
-from activityui.ids import id_of
+from activityui.feeds import follow_toggle, unfollow
+from activityui.ids import id_of, id_text
 from activityui.presenters import FollowState
 from activityui.views.common import HtmxHttpRequest
 from activityui.views.feeds import _feed_url
@@ -46,11 +47,44 @@ def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
     return obj
 
 
+def _unfollow_hidden(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse | None:
+    """Unfollow an object the user follows but may no longer see (or that is gone): the follow
+    is theirs to end. None when they do not follow it (then it is a 404 like any other)."""
+    app_label, _dot, model_name = key.partition(".")
+    if "\x00" in key or "\x00" in object_id:
+        return None
+    try:
+        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
+    except ContentType.DoesNotExist:
+        return None
+    ids = {object_id}
+    model = content_type.model_class()
+    if model is not None:
+        with contextlib.suppress(ValidationError, ValueError, TypeError, OverflowError):
+            ids.add(id_text(model, model._meta.pk.to_python(object_id)))
+    if not unfollow(user=request.user, content_type=content_type, object_ids=ids):
+        return None
+    if not request.htmx:
+        return redirect(_feed_url("following"))
+    # no label: the object's name now is not the user's to learn
+    state = FollowState(key, object_id, "", False)
+    response = render(request, "activityui/_follow_button.html", {"follow": state, "next": ""})
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
 @require_POST
 @login_required
 def follow(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
-    """Follow or unfollow an object; htmx gets the new button, others go back."""
-    obj = _followable_object(request.user, key, object_id)
+    """Follow or unfollow an object; htmx gets the new button, others go back. An object the
+    user may not see (any more) can only be unfollowed."""
+    try:
+        obj = _followable_object(request.user, key, object_id)
+    except Http404:
+        unfollowed = _unfollow_hidden(request, key, object_id)
+        if unfollowed is None:
+            raise
+        return unfollowed
     following = follow_toggle(user=request.user, obj=obj)
     if not request.htmx:
         target = request.POST.get("next", "")

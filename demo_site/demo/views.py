@@ -65,13 +65,16 @@ def project_detail(request, pk):
     return render(request, "demo/project_detail.html", {"project": project, "tasks": tasks})
 
 
-def _task_for(request, pk):
-    return get_object_or_404(
-        Task.objects.select_related("project__team", "assignee").filter(
-            project__team__members=request.user
-        ),
-        pk=pk,
+def _task_for(request, pk, *, for_update=False):
+    """The task, if the user may see it. ``for_update``: locked until the request's transaction
+    ends (ATOMIC_REQUESTS), so that a concurrent write waits and the old values the history
+    records are the ones this write replaces."""
+    tasks = Task.objects.select_related("project__team", "assignee").filter(
+        project__team__members=request.user
     )
+    if for_update:
+        tasks = tasks.select_for_update(of=("self",))
+    return get_object_or_404(tasks, pk=pk)
 
 
 @require_GET
@@ -93,7 +96,7 @@ def task_detail(request, pk):
 @require_POST
 @login_required
 def task_update(request, pk):
-    task = _task_for(request, pk)
+    task = _task_for(request, pk, for_update=True)
     form = TaskStatusForm(request.POST, instance=task)
     saved = form.is_valid()
     if saved:
@@ -127,7 +130,7 @@ def task_update(request, pk):
 @require_POST
 @login_required
 def task_comment(request, pk):
-    task = _task_for(request, pk)
+    task = _task_for(request, pk, for_update=True)
     form = CommentForm(request.POST)
     saved = form.is_valid()
     if saved:

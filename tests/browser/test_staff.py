@@ -7,6 +7,7 @@ import csv
 import io
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import serious_violations, sign_in
@@ -102,6 +103,7 @@ def test_staff_copy_link(live_server, demo, page: Page, console_errors):
     assert console_errors == []
 
 
+@pytest.mark.console_errors_expected(r"status of 403 \(Forbidden\)")  # the page under test
 def test_staff_carol_gets_403(live_server, demo, page: Page):
     sign_in(page, live_server.url, "carol")
     expect(page.get_by_role("link", name="Feed")).to_be_visible()

@@ -55,6 +55,7 @@ def test_status_change_shows_in_the_timeline_without_reload(
     assert console_errors == []
 
 
+@pytest.mark.console_errors_expected(r"status of 404 \(Not Found\)")  # the page under test
 def test_timeline_of_a_task_carol_may_not_see_is_404(live_server, demo, review_task, page: Page):
     sign_in(page, live_server.url, "carol")
     response = page.goto(timeline_url(live_server.url, review_task))

@@ -43,9 +43,40 @@
     return elt && elt.hasAttribute && elt.hasAttribute("data-aui-poll");
   }
 
+  // --- aborted requests are not errors ------------------------------------------------------
+  // A request is aborted when the page moves on (a link followed while a poll is in flight)
+  // or when a newer one replaces it (hx-sync="this:replace" on the filters). htmx reports
+  // both as errors on the console (htmx:sendAbort, htmx:afterRequest): mark such a request
+  // aborted and without error just before htmx handles it, so it cleans up quietly and the
+  // handlers below neither back off nor say that something failed.
+  var leaving = false;
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var info = event.detail;
+    var xhr = info && info.xhr;
+    if (!xhr) return;
+    function quietly(handler, always) {
+      if (typeof handler !== "function") return handler;
+      return function () {
+        if (always || leaving) {
+          info.error = false; // htmx merges this into the error event: nothing is logged
+          info.aborted = true;
+        }
+        return handler.apply(this, arguments);
+      };
+    }
+    xhr.onabort = quietly(xhr.onabort, true);
+    xhr.onerror = quietly(xhr.onerror, false); // a network error counts unless we are leaving
+  });
+
+  function aborted(event) {
+    return Boolean(event.detail && event.detail.aborted);
+  }
+
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
-    if (!isSentinel(elt)) return;
+    if (!isSentinel(elt) || aborted(event)) return;
     if (event.detail.successful) {
       backoff.delete(elt);
     } else {
@@ -81,13 +112,13 @@
   }
   document.addEventListener("htmx:afterSettle", notBusy);
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (!event.detail.successful) notBusy();
+    if (!event.detail.successful && !aborted(event)) notBusy();
   });
 
   // --- feed: a failed request says so next to what was clicked (polls stay quiet) ---------
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = event.detail.elt;
-    if (!elt || !elt.closest || isSentinel(elt)) return;
+    if (!elt || !elt.closest || isSentinel(elt) || aborted(event)) return;
     var box = elt.closest("[data-aui-error-message]");
     if (!box) return;
     var note = box.querySelector(":scope > .aui-request-error");
