@@ -9,7 +9,6 @@ done are skipped after one read of the index), or start at the id it printed
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -59,7 +58,7 @@ class Command(BaseCommand):
             if show:
                 self._progress((start - low) / total_span, written, start, started)
         if show:
-            sys.stderr.write("\n")
+            self.stderr.write("")
         elapsed = time.monotonic() - started
         self.stdout.write(f"Indexed {written} actions in {elapsed:.1f} s.")
 
@@ -68,8 +67,9 @@ class Command(BaseCommand):
         filled = int(width * fraction)
         bar = "#" * filled + "-" * (width - filled)
         rate = written / max(time.monotonic() - started, 1e-6)
-        sys.stderr.write(
+        self.stderr.write(
             f"\r[{bar}] {fraction:6.1%}  {written} indexed  {rate:,.0f}/s  "
-            f"(resume: --start-id {next_id})"
+            f"(resume: --start-id {next_id})",
+            ending="",
         )
-        sys.stderr.flush()
+        self.stderr.flush()
