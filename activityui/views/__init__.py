@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from activityui.views.feeds import feed, feed_mark_read
 from activityui.views.follow import follow
-from activityui.views.staff import staff, staff_action, staff_export_csv, staff_export_json
+from activityui.views.staff import (
+    staff,
+    staff_action,
+    staff_chart,
+    staff_export_csv,
+    staff_export_json,
+)
 from activityui.views.timeline import object_timeline
 
 __all__ = [
@@ -14,6 +20,7 @@ __all__ = [
     "object_timeline",
     "staff",
     "staff_action",
+    "staff_chart",
     "staff_export_csv",
     "staff_export_json",
 ]
