@@ -47,9 +47,11 @@ def supported(alias: str) -> bool:
 
 def words(text: str) -> list[str]:
     """The words of ``text`` as the index stores them: lower-case, no accents."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _WORD.findall(stripped.casefold())
+    text = text.casefold()
+    if not text.isascii():  # ASCII has no accents to strip: the common case stays cheap
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(text)
 
 
 def _texts(value: Any, key: str | None = None) -> Iterator[str]:
@@ -77,13 +79,8 @@ def document_words(verb: str, data: Any) -> list[str]:
         if isinstance(changes, dict):
             parts.extend(str(name) for name in changes)
         parts.extend(_texts(data))
-    seen: dict[str, None] = {}
-    for part in parts:
-        for word in words(part):
-            seen.setdefault(word, None)
-            if len(seen) >= MAX_DOCUMENT_WORDS:
-                return list(seen)
-    return list(seen)
+    unique = list(dict.fromkeys(words("\n".join(parts))))
+    return unique[:MAX_DOCUMENT_WORDS]
 
 
 def query_words(value: str) -> list[str]:
