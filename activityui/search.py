@@ -15,9 +15,11 @@ those words:
 * SQLite: an FTS5 table (``unicode61 remove_diacritics 2``, prefix indexes of 2 and 3
   characters) keyed by the action id; the search is ``"word"* "word"*``.
 
-A search first asks the index how many actions match (capped, see :data:`DENSE_HITS`). Few
-matches: the page is read from those ids. Many: the page walks the usual (timestamp, id) order
-and probes the index per row, and finds a page after a few rows because matches are common.
+A search first reads the matching ids from the index, up to :data:`DENSE_HITS` + 1. Few
+matches: the page is read by those ids. Many: on PostgreSQL the page walks the usual
+(timestamp, id) order and tests each row's stored words (one primary-key probe a row), and
+finds a page after a few rows because matches are common; SQLite reads the matching ids from
+the index once (an FTS5 probe per row would read the word's whole list of actions each time).
 Either way no query reads every action.
 """
 
@@ -35,7 +37,7 @@ from django.db.models.sql.compiler import SQLCompiler
 TABLE = "activityui_actionsearch"
 MAX_DOCUMENT_WORDS = 2_000  # a huge comment is indexed by its first words
 MAX_QUERY_WORDS = 8
-DENSE_HITS = 5_000  # more matches than this: walk the page order and probe the index
+DENSE_HITS = 20_000  # more matches than this: a common search (see match_expression)
 _WORD = re.compile(r"[^\W_]+")
 _SKIP_KEYS = frozenset({"url"})  # snapshot URLs are not words of the sentence
 
@@ -159,27 +161,28 @@ def index_saved_action(
 # --- reading ---
 
 
-def count_matches(alias: str, terms: Sequence[str], *, limit: int) -> int:
-    """How many actions match ``terms``, counted up to ``limit + 1`` (one index lookup)."""
+def matching_ids(alias: str, terms: Sequence[str], *, limit: int) -> list[int]:
+    """Up to ``limit + 1`` ids of actions matching ``terms`` (one index lookup)."""
     vendor = connections[alias].vendor
-    sql = f"SELECT COUNT(*) FROM ({_matching_ids_sql(vendor)} LIMIT %s) AS hits"
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [_engine_query(vendor, terms), limit + 1])
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+        cursor.execute(
+            f"{_matching_ids_sql(vendor)} LIMIT %s", [_engine_query(vendor, terms), limit + 1]
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
 
 
 class TextMatch(Expression):
-    """``action id`` matches the search: ``id IN (ids from the index)`` when the matches are few
-    (``dense=False``), else a probe of the index for each row read (``dense=True``)."""
+    """The action (``column``, its id) matches the search: its id is one of ``ids`` (the few
+    matches, read from the index first), or -- ``ids`` None, many matches -- its stored words
+    match ``query`` (PostgreSQL: tested per row read; SQLite: the index's ids read once)."""
 
     output_field = BooleanField()
     conditional = True
 
-    def __init__(self, query: str, *, dense: bool, column: Any = None) -> None:
+    def __init__(self, query: str, *, ids: Sequence[int] | None, column: Any = None) -> None:
         super().__init__()
         self.query = query
-        self.dense = dense
+        self.ids = None if ids is None else tuple(ids)
         self.column: Any = column if column is not None else F("pk")
 
     def get_source_expressions(self) -> list[Any]:
@@ -195,31 +198,37 @@ class TextMatch(Expression):
 
     def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, tuple[Any, ...]]:
         column_sql, column_params = compiler.compile(self.column)
-        key = "action_id" if connection.vendor == "postgresql" else "rowid"
-        if not self.dense:
-            sql = f"{column_sql} IN ({_matching_ids_sql(connection.vendor)})"
-        elif connection.vendor == "postgresql":
+        vendor = connection.vendor
+        if self.ids is not None:
+            # a literal list: the planner knows how few rows it is and reads them by id
+            if vendor == "postgresql":
+                return f"{column_sql} = ANY(%s)", (*column_params, list(self.ids))
+            if not self.ids:
+                return "0 = 1", ()
+            marks = ", ".join(["%s"] * len(self.ids))
+            return f"{column_sql} IN ({marks})", (*column_params, *self.ids)
+        if vendor == "postgresql":
+            # a scalar subquery, not EXISTS: the planner cannot turn it into a join that
+            # reads every match first; each row read costs one primary-key probe
             sql = (
-                f"EXISTS (SELECT 1 FROM {TABLE} aui_s WHERE aui_s.{key} = {column_sql}"
-                " AND aui_s.document @@ %s::tsquery)"
+                f"(SELECT aui_s.document FROM {TABLE} aui_s WHERE aui_s.action_id = {column_sql})"
+                " @@ %s::tsquery"
             )
         else:
-            sql = (
-                f"EXISTS (SELECT 1 FROM {TABLE} aui_s WHERE aui_s.{key} = {column_sql}"
-                " AND aui_s.document MATCH %s)"
-            )
+            sql = f"{column_sql} IN ({_matching_ids_sql(vendor)})"
         return sql, (*column_params, self.query)
 
 
-def match_expression(value: str, *, alias: str) -> TextMatch | None:
+def match_expression(value: str, *, alias: str, dense_hits: int = DENSE_HITS) -> TextMatch | None:
     """The condition "this action matches the search ``value``" for the database ``alias``
-    (None when ``value`` has no words: nothing to narrow by). Costs one capped count."""
+    (None when ``value`` has no words: nothing to narrow by). Reads up to ``dense_hits + 1``
+    matching ids from the index first; more than ``dense_hits`` is a common search."""
     terms = query_words(value)
     if not terms:
         return None
     vendor = connections[alias].vendor
-    dense = count_matches(alias, terms, limit=DENSE_HITS) > DENSE_HITS
-    return TextMatch(_engine_query(vendor, terms), dense=dense)
+    ids = matching_ids(alias, terms, limit=dense_hits)
+    return TextMatch(_engine_query(vendor, terms), ids=ids if len(ids) <= dense_hits else None)
 
 
 # --- backfill ---
