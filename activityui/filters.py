@@ -85,9 +85,13 @@ class ActionFilterSet(django_filters.FilterSet):
         return text_search(self, queryset, value)
 
     def filter_since(self, queryset: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        if value.year < MIN_YEAR:  # before any action; its midnight may not fit in UTC
+            return queryset
         return queryset.filter(timestamp__gte=day_start(value))
 
     def filter_until(self, queryset: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        if value.year > MAX_YEAR:  # after any action; the next midnight may not exist
+            return queryset
         return queryset.filter(timestamp__lt=day_start(value + dt.timedelta(days=1)))
 
 

@@ -30,7 +30,6 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-
 def pytest_sessionfinish(session, exitstatus):
     # `make test` sets AUI_REQUIRE_BROWSER: a skipped test (e.g. no browser) fails the run.
     if not os.environ.get("AUI_REQUIRE_BROWSER"):

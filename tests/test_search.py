@@ -315,3 +315,12 @@ def test_feed_day_filters_are_ranges_in_the_viewer_time_zone(demo, client, setti
     assert two.pk in on_11th and one.pk not in on_11th
     sql = " ".join(q["sql"] for q in queries.captured_queries).lower()
     assert "django_datetime_cast_date" not in sql and "::date" not in sql
+
+
+@pytest.mark.parametrize(
+    ("since", "until"), [("0001-01-01", "9999-12-31"), ("0001-01-01", ""), ("", "9999-12-31")]
+)
+def test_feed_day_filters_at_the_ends_of_the_calendar(demo, client, since, until):
+    client.force_login(demo["alice"])
+    everything = feed_ids(client, {})
+    assert feed_ids(client, {"since": since, "until": until}) == everything
