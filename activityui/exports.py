@@ -221,24 +221,27 @@ def csv_lines(queryset: QuerySet[Any]) -> Iterator[str]:
             has_object = object_type is not None
             has_target = target_type is not None
             changes = _no_json_null(changes)
-            cells = (
-                str(pk),
-                _utc(timestamp),
-                types[actor_type],
-                actor_id or "",
-                actor or "",
-                verb,
-                types[object_type] if has_object else "",
-                object_id or "" if has_object else "",
-                object_label or "" if has_object else "",
-                types[target_type] if has_target else "",
-                target_id or "" if has_target else "",
-                target_label or "" if has_target else "",
-                "true" if public else "false",
-                "" if changes in ("", "{}", "[]", '""') else changes,
-                _no_json_null(data) or "{}",
+            # only the cells that carry text from users or objects can hold a formula: ids
+            # and types of the database, times, booleans and JSON objects cannot
+            yield writerow(
+                (
+                    str(pk),
+                    _utc(timestamp),
+                    types[actor_type],
+                    defuse(actor_id or ""),
+                    defuse(actor or ""),
+                    defuse(verb),
+                    types[object_type] if has_object else "",
+                    defuse(object_id or "") if has_object else "",
+                    defuse(object_label or "") if has_object else "",
+                    types[target_type] if has_target else "",
+                    defuse(target_id or "") if has_target else "",
+                    defuse(target_label or "") if has_target else "",
+                    "true" if public else "false",
+                    "" if changes in ("", "{}", "[]", '""') else defuse(changes),
+                    defuse(_no_json_null(data) or "{}"),
+                )
             )
-            yield writerow([defuse(cell) for cell in cells])
 
     yield from _batched(lines())
 
