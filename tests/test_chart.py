@@ -21,7 +21,9 @@ URL = "/activity/staff/chart/"
 def table_rows(html: str) -> list[tuple[str, int]]:
     return [
         (start, int(count))
-        for count, start in re.findall(r'<tr data-count="(\d+)" data-start="([^"]+)">', html)
+        for count, start in re.findall(
+            r'<div role="row" class="aui-chart__row" data-count="(\d+)" data-start="([^"]+)">', html
+        )
     ]
 
 
@@ -115,7 +117,11 @@ def test_chart_bar_links_narrow_the_console(staff_client):
         URL, {"since": "2026-01-01T00:00:00", "until": "2026-01-07T23:59:59", "verb": "updated"}
     )
     html = response.content.decode()
-    link = re.search(r'<td><a class="aui-link" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    link = (
+        re.search(r'<span role="cell"><a class="aui-link" href="([^"]+)"', html)
+        .group(1)
+        .replace("&amp;", "&")
+    )
     assert "verb=updated" in link and "since=2026-01-01T00%3A00%3A00" in link
     assert "until=2026-01-01T23%3A59%3A59.999999" in link
     narrowed = staff_client.get(link)
