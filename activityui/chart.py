@@ -1,7 +1,7 @@
 """Activity over time for the staff console: actions per day or week of the current filter.
 
-One aggregate query over the window's timestamp range (the (timestamp, id) index bounds it),
-buckets cut at midnights of the viewer's time zone. The window is at most
+One aggregate query over the window's timestamp range on PostgreSQL (one range count per bar on
+SQLite), buckets cut at midnights of the viewer's time zone. The window is at most
 :data:`MAX_DAYS` long, so the number of bars and the rows read stay bounded for any filter.
 The SVG is drawn here as plain numbers for the template (no chart library).
 """
@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Trunc
 from django.utils import timezone
@@ -76,6 +77,33 @@ def window(
     return start, max(start, end), clipped and since is not None
 
 
+def _bucket_counts(
+    queryset: QuerySet[Any],
+    edges: list[dt.datetime],
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    unit: str,
+    tz: Any,
+) -> list[int]:
+    within = queryset.order_by().filter(timestamp__gte=start, timestamp__lt=end)
+    if connections[queryset.db].vendor != "postgresql":
+        # SQLite truncates dates in a Python function called per row (slow at a million
+        # rows): one COUNT of an index range per bar instead, at most 93 (days) or 54 (weeks)
+        return [
+            within.filter(timestamp__gte=low, timestamp__lt=high).count()
+            for low, high in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    rows = (
+        within.annotate(aui_bucket=Trunc("timestamp", unit, tzinfo=tz))
+        .values("aui_bucket")
+        .annotate(aui_n=Count("pk"))
+        .values_list("aui_bucket", "aui_n")
+    )
+    by_day = {bucket.astimezone(tz).date(): n for bucket, n in rows}
+    return [by_day.get(edge.astimezone(tz).date(), 0) for edge in edges[:-1]]
+
+
 def activity_chart(
     queryset: QuerySet[Any],
     *,
@@ -84,7 +112,8 @@ def activity_chart(
     now: dt.datetime | None = None,
 ) -> Chart:
     """Actions of ``queryset`` per day (windows up to :data:`DAILY_UP_TO` days) or per week
-    (weeks start on Monday) in the current time zone. One query."""
+    (weeks start on Monday) in the current time zone. PostgreSQL: one query; SQLite: one
+    count per bar."""
     tz = timezone.get_current_timezone()
     start, end, clipped = window(since, until, now=now or timezone.now())
     unit = "day" if end - start <= dt.timedelta(days=DAILY_UP_TO) else "week"
@@ -95,16 +124,7 @@ def activity_chart(
     edges = [first]
     while edges[-1] < end:
         edges.append(_next_boundary(edges[-1], unit, tz))
-    rows = (
-        queryset.order_by()
-        .filter(timestamp__gte=start, timestamp__lt=end)
-        .annotate(aui_bucket=Trunc("timestamp", unit, tzinfo=tz))
-        .values("aui_bucket")
-        .annotate(aui_n=Count("pk"))
-        .values_list("aui_bucket", "aui_n")
-    )
-    by_day = {bucket.astimezone(tz).date(): n for bucket, n in rows}
-    counts = [by_day.get(edge.astimezone(tz).date(), 0) for edge in edges[:-1]]
+    counts = _bucket_counts(queryset, edges, start=start, end=end, unit=unit, tz=tz)
     peak = max(counts, default=0)
     slot = WIDTH / max(len(counts), 1)
     bars = []
