@@ -11,4 +11,12 @@ class ActivityUIConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from actstream.models import Action
+        from django.db.models.signals import post_save
+
         from activityui import checks  # noqa: F401  (registers the system checks)
+        from activityui.search import index_saved_action
+
+        # every new action, however it is saved (capture, record(), actstream's action.send),
+        # gets its words indexed in the same transaction: one INSERT
+        post_save.connect(index_saved_action, sender=Action, dispatch_uid="activityui_search")

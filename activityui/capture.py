@@ -51,6 +51,7 @@ from django.utils.module_loading import import_string
 
 from activityui.conf import app_settings
 from activityui.ids import id_of
+from activityui.search import index_actions
 
 # The Field API used here spans plain, relational and many-to-many fields (target_field,
 # related_model, get_cached_value...), which django-stubs splits across classes.
@@ -501,6 +502,8 @@ def record_bulk(
         )
     manager = Action.objects.db_manager(using) if using else Action.objects
     created: list[Action] = manager.bulk_create(rows)
+    # bulk_create sends no post_save: index them here, one more INSERT for all of them
+    index_actions(created, using=using or manager.db)
     return created
 
 

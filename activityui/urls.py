@@ -49,6 +49,7 @@ urlpatterns = [
     path("objects/<str:key>/<aui_object_id:object_id>/", views.object_timeline, name="object"),
     # --- staff console ---
     path("staff/", views.staff, name="staff"),
+    path("staff/chart/", views.staff_chart, name="staff_chart"),
     path("staff/export.csv", views.staff_export_csv, name="staff_export_csv"),
     path("staff/export.json", views.staff_export_json, name="staff_export_json"),
     path("staff/actions/<int:pk>/", views.staff_action, name="staff_action"),

@@ -524,6 +524,136 @@ def main() -> None:  # noqa: C901 - one linear script
                 rebuild,
             )
 
+    # --- search, dates, chart, export (issue 16) -----------------------------------------
+    rare_word = "quokka"  # one action says it: a rare word (<= 10 hits)
+    if not Action.objects.filter(verb="commented", data__comment="Quokka audit").exists():
+        with acting_as(bob):
+            task = Task.objects.filter(project=busy).first()
+            activityui.record(bob, "commented", task, busy, comment="Quokka audit")
+    common_word = "apollo"  # in the target label of most actions
+    absent_word = "zzqxj"
+    week_ago = (timezone.localtime() - dt.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    one_day = (timezone.localtime() - dt.timedelta(days=40)).date()
+
+    def staff_search_selector(query):
+        from django.test import RequestFactory
+
+        from activityui.filters import StaffActionFilterSet
+
+        def run():
+            request = RequestFactory().get(staff_url, query)
+            request.user = staff
+            filterset = StaffActionFilterSet(
+                query, queryset=action_list_for_staff(user=staff), request=request
+            )
+            assert filterset.is_valid()
+            queryset = filterset.qs
+            return page_of(queryset, size=size).actions, count_up_to(
+                queryset, limit=app_settings.COUNT_LIMIT
+            )
+
+        return run
+
+    def feed_search_selector(query):
+        from django.test import RequestFactory
+
+        from activityui.filters import ActionFilterSet
+        from activityui.selectors import no_actions
+
+        def run():
+            request = RequestFactory().get(feed_url, query)
+            request.user = alice
+            filterset = ActionFilterSet(query, queryset=no_actions(), request=request)
+            assert filterset.is_valid()
+            return stream_page(team_stream(), narrow=filterset.filter_queryset, size=size).actions
+
+        return run
+
+    from urllib.parse import urlencode
+
+    scenario("search", "Staff console, no filter", None, get(staff, staff_url))
+    for label, query in (
+        ("absent word", {"q": absent_word}),
+        (f"rare word ({rare_word!r})", {"q": rare_word}),
+        (f"common word ({common_word!r})", {"q": common_word}),
+        ("absent word, last 7 days", {"q": absent_word, "since": week_ago}),
+    ):
+        scenario(
+            "search",
+            f"Staff console, q = {label}",
+            None,
+            get(staff, f"{staff_url}?{urlencode(query)}"),
+            staff_search_selector(query),
+        )
+    scenario("search", "Team feed (alice), no filter", None, get(alice, feed_url))
+    for label, query in (
+        ("absent word", {"q": absent_word}),
+        (f"rare word ({rare_word!r})", {"q": rare_word}),
+        (f"common word ({common_word!r})", {"q": common_word}),
+    ):
+        scenario(
+            "search",
+            f"Team feed (alice), q = {label}",
+            None,
+            get(alice, f"{feed_url}?{urlencode(query)}"),
+            feed_search_selector(query),
+        )
+    day_query = {"since": str(one_day), "until": str(one_day)}
+    scenario(
+        "dates",
+        f"Team feed (alice), one day ({one_day})",
+        None,
+        get(alice, f"{feed_url}?{urlencode(day_query)}"),
+        feed_search_selector(day_query),
+    )
+    staff_day = {"since": f"{one_day}T00:00", "until": f"{one_day}T23:59:59"}
+    scenario(
+        "dates",
+        f"Staff console, one day ({one_day})",
+        None,
+        get(staff, f"{staff_url}?{urlencode(staff_day)}"),
+        staff_search_selector(staff_day),
+    )
+    chart_url = reverse("activityui:staff_chart")
+    scenario("chart", "Staff chart, last year by week", None, get(staff, chart_url))
+    scenario(
+        "chart",
+        "Staff chart, last year, verb = commented",
+        None,
+        get(staff, f"{chart_url}?verb=commented"),
+    )
+    scenario(
+        "chart",
+        "Staff chart, 30 days by day",
+        None,
+        get(staff, chart_url + staff_query.replace("verb=commented&", "")),
+    )
+    export_lines = []
+    if not only or "export" in only:
+        import resource
+
+        for fmt_name, export_url in (
+            ("CSV", reverse("activityui:staff_export_csv")),
+            ("JSON Lines", reverse("activityui:staff_export_json")),
+        ):
+            print(f"  export {fmt_name} …", file=sys.stderr, flush=True)
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            started = time.perf_counter()
+            response = clients["staff"].get(export_url)
+            exported = 0
+            written = 0
+            for chunk in response.streaming_content:
+                exported += chunk.count(b"\n")
+                written += len(chunk)
+            seconds = time.perf_counter() - started
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rows_out = exported - (1 if fmt_name == "CSV" else 0)
+            export_lines.append(
+                f"| Export {fmt_name}, every action | {rows_out:,} rows | {seconds:.1f} s "
+                f"| {rows_out / seconds:,.0f} rows/s | {written / 1e6:,.0f} MB "
+                f"| peak RSS +{(rss_after - rss_before) / 1024:,.0f} MB |"
+            )
+
     def tracked_save(paused: bool, send: bool):
         def run():
             with transaction.atomic():
@@ -592,6 +722,13 @@ def main() -> None:  # noqa: C901 - one linear script
             f"| {label} | {plain_q} | {plain_t} | {aui_q} | {aui_t} | {ratio(plain, aui)} "
             f"| {sel_q} | {sel_t} |"
         )
+    if export_lines:
+        lines += [
+            "",
+            "| export | rows | time | rate | size | memory |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            *export_lines,
+        ]
     table = "\n".join(lines)
     print(table)
     if args.out:

@@ -697,7 +697,7 @@ def test_record_bulk_one_insert_per_call(world, warm_content_types, django_asser
         TaskFactory(project=world.project, title=f"Bulk {number}")
     tasks = list(Task.objects.select_related("project").order_by("pk"))
     Task.objects.filter(pk__in=[t.pk for t in tasks]).update(status=Task.Status.DONE)
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the actions, then their words for the text index
         actions = record_bulk(
             world.alice, "updated", tasks, changes={"status": ("todo", "done")}, reason="sprint"
         )
@@ -741,9 +741,10 @@ def test_update_of_loaded_instance_costs_one_insert(
     task = Task.objects.select_related("project").get(pk=world.task.pk)
     task.status = Task.Status.DONE
     task.priority = Task.Priority.URGENT
-    with acting_as(world.alice), django_assert_num_queries(2) as queries:
+    with acting_as(world.alice), django_assert_num_queries(3) as queries:
         task.save()
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE", "INSERT"]
+    # the action, then its words for the text index (activityui.search)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE", "INSERT", "INSERT"]
 
 
 def test_update_without_target_loaded_costs_one_select_for_its_label(
@@ -751,12 +752,13 @@ def test_update_without_target_loaded_costs_one_select_for_its_label(
 ):
     task = Task.objects.get(pk=world.task.pk)
     task.status = Task.Status.DONE
-    with acting_as(world.alice), django_assert_num_queries(3) as queries:
+    with acting_as(world.alice), django_assert_num_queries(4) as queries:
         task.save()
     assert [q["sql"].split()[0] for q in queries.captured_queries] == [
         "UPDATE",
         "SELECT",  # the project, for the target's label
         "INSERT",
+        "INSERT",  # the text index
     ]
 
 
@@ -765,12 +767,13 @@ def test_update_changing_foreign_key_costs_one_select_for_old_label(
 ):
     task = loaded_task(world.task.pk)
     task.assignee = world.alice
-    with acting_as(world.alice), django_assert_num_queries(2):
+    with acting_as(world.alice), django_assert_num_queries(3):
         task.save()  # old value None, new object in memory: nothing to look up
     task.assignee = world.bob
-    with acting_as(world.alice), django_assert_num_queries(3) as queries:
+    with acting_as(world.alice), django_assert_num_queries(4) as queries:
         task.save()  # the old assignee is no longer in memory
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "UPDATE", "INSERT"]
+    operations = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert operations == ["SELECT", "UPDATE", "INSERT", "INSERT"]  # the last: the text index
 
 
 def test_update_of_instance_built_without_loading_costs_one_select(
@@ -785,12 +788,13 @@ def test_update_of_instance_built_without_loading_costs_one_select(
         priority=original.priority,
         created=original.created,
     )
-    with acting_as(world.alice), django_assert_num_queries(3) as queries:
+    with acting_as(world.alice), django_assert_num_queries(4) as queries:
         built.save()
     assert [q["sql"].split()[0] for q in queries.captured_queries] == [
         "SELECT",  # the tracked columns' old values
         "UPDATE",
         "INSERT",
+        "INSERT",  # the text index
     ]
     assert last_action().data["changes"] == {
         "status": [{"value": "todo", "label": "To do"}, {"value": "done", "label": "Done"}]

@@ -293,3 +293,67 @@ def test_export_private_actions_are_included(staff_client, demo):
     private = activityui.record(demo["carol"], "signed in", public=False)
     rows = read_jsonl(staff_client.get(JSON_URL + "?visibility=private"))
     assert [r["id"] for r in rows] == [private.pk]
+
+
+# --- the fast path (raw rows): the same rows and values as the model-based writers ---
+
+
+def test_fast_csv_rows_equal_the_model_rows(staff_client, demo):
+    rows = read_csv(staff_client.get(CSV_URL))
+    actions = {a.pk: a for a in Action.objects.exclude(verb="exported")}
+    assert sorted(int(r["id"]) for r in rows) == sorted(actions)
+    for row in rows:
+        expected = dict(
+            zip(exports.CSV_COLUMNS, exports.csv_row(actions[int(row["id"])]), strict=True)
+        )
+        for column in ("changes", "data"):
+            got, want = row.pop(column), expected.pop(column)
+            assert (json.loads(got) if got else None) == (json.loads(want) if want else None)
+        assert row == expected
+
+
+def test_fast_json_lines_equal_the_model_dicts(staff_client, demo):
+    rows = read_jsonl(staff_client.get(JSON_URL))
+    actions = {a.pk: a for a in Action.objects.exclude(verb="exported")}
+    assert sorted(r["id"] for r in rows) == sorted(actions)
+    for row in rows:
+        assert row == json.loads(exports._json(exports.action_as_dict(actions[row["id"]])))
+
+
+def test_export_builds_no_model_instance_per_row(db, demo):
+    from django.db.models.signals import post_init
+
+    built = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    post_init.connect(count, sender=Action)
+    try:
+        queryset = Action.objects.order_by("-timestamp", "-id")
+        csv_text = "".join(exports.csv_lines(queryset))
+        json_text = "".join(exports.jsonl_lines(queryset))
+    finally:
+        post_init.disconnect(count, sender=Action)
+    assert built == []
+    assert len(json_text.splitlines()) == Action.objects.count() == len(csv_text.splitlines()) - 1
+
+
+def test_export_announces_its_row_count(staff_client):
+    expected = Action.objects.filter(verb="commented").count()
+    for url in (CSV_URL, JSON_URL):
+        response = staff_client.get(url, {"verb": "commented"})
+        assert response["X-Export-Rows"] == str(expected)
+        body = b"".join(response.streaming_content).decode()
+        lines = len(body.splitlines())
+        assert lines == expected + (1 if url == CSV_URL else 0)
+
+
+def test_export_logs_progress_of_long_exports(staff_client, monkeypatch, caplog):
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 20)
+    monkeypatch.setattr(exports, "BATCH_SIZE", 10)
+    total = Action.objects.count()
+    with caplog.at_level("INFO", logger="activityui.exports"):
+        b"".join(staff_client.get(JSON_URL).streaming_content)
+    messages = [r.getMessage() for r in caplog.records if r.name == "activityui.exports"]
+    assert messages and messages[0] == f"export: 20 of {total} rows written"

@@ -5,7 +5,13 @@ from __future__ import annotations
 from activityui.views.feeds import feed, feed_mark_read
 from activityui.views.follow import follow
 from activityui.views.history import object_as_of, object_compare, object_restore
-from activityui.views.staff import staff, staff_action, staff_export_csv, staff_export_json
+from activityui.views.staff import (
+    staff,
+    staff_action,
+    staff_chart,
+    staff_export_csv,
+    staff_export_json,
+)
 from activityui.views.timeline import object_timeline
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "object_timeline",
     "staff",
     "staff_action",
+    "staff_chart",
     "staff_export_csv",
     "staff_export_json",
 ]

@@ -133,3 +133,21 @@ def test_staff_filters_collapse_on_phones(live_server, demo, page: Page, console
     expect(page.get_by_label("Actor")).to_be_visible()
     assert serious_violations(page) == []
     assert console_errors == []
+
+
+def test_staff_chart_loads_is_accessible_and_narrows(live_server, demo, page: Page, console_errors):
+    sign_in(page, live_server.url, "staff")
+    page.goto(live_server.url + URL + "?verb=updated")
+    chart = page.locator("#staff-chart")
+    expect(chart.locator("svg rect").first).to_be_attached()
+    assert serious_violations(page) == []
+    page.get_by_text("Show as a table").click()
+    rows = chart.locator('[role="row"][data-count]')
+    busiest = max(range(rows.count()), key=lambda i: int(rows.nth(i).get_attribute("data-count")))
+    expected = int(rows.nth(busiest).get_attribute("data-count"))
+    rows.nth(busiest).get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"since=.*until="))
+    assert "verb=updated" in page.url
+    expect(page.locator("#staff-count strong")).to_have_text(str(expected))
+    assert serious_violations(page) == []
+    assert console_errors == []
