@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from activityui.conf import app_settings
 from activityui.filters import TimelineFilterSet
 from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
+from activityui.rowcache import prefetch_rows
 from activityui.selectors import no_actions, object_stream, page_of, stream_page
 from activityui.views.common import (
     BadParameter,
@@ -122,6 +123,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
     days = group_by_day(entries)  # type: ignore[arg-type]
+    prefetch_rows(request, entries)  # the cached rows of the page in one read
     label = (
         str(subject.obj)
         if subject.obj is not None
