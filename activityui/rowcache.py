@@ -51,6 +51,7 @@ AGO_SLOT = "<!--aui:ago:{}-->"
 _AGO_SLOT_RE = re.compile(r"<!--aui:ago:([0-9T:.+\-]+)-->")
 
 _versions: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
+_generation = 0
 
 
 def row_cache() -> Any:
@@ -80,10 +81,19 @@ def templates_version() -> str:
     return version
 
 
+def forget_rows() -> None:
+    """Make every row cached so far a miss in this process (new keys; the old rows expire):
+    after changing something outside the key, e.g. a date format setting. The benchmarks
+    use it for cold pages."""
+    global _generation
+    _generation += 1
+
+
 def _context_key() -> str:
     """What every row of this request shares in its key."""
     return "|".join(
         (
+            str(_generation),
             templates_version(),
             get_language() or "",
             timezone.get_current_timezone_name(),
