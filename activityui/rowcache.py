@@ -45,9 +45,11 @@ ROW_TEMPLATES = (
     "activityui/_feed_item.html",
     "activityui/_timeline_entry.html",
     "activityui/_changes.html",
+    "activityui/_follow_button.html",
 )
 # ``<`` is always escaped in text, so no label or comment can forge a slot
 AGO_SLOT = "<!--aui:ago:{}-->"
+CSRF_SLOT = "<!--aui:csrf-->"  # the request's CSRF token (a follow button's form)
 _AGO_SLOT_RE = re.compile(r"<!--aui:ago:([0-9T:.+\-]+)-->")
 
 _versions: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
@@ -107,7 +109,7 @@ def _context_key() -> str:
 def row_parts(item: Any) -> tuple[Any, ...] | None:
     """What identifies the row of ``item`` beyond its context and template: the actions it
     shows and the facts of the item the row draws (None: not a row that can be cached)."""
-    from activityui.presenters import ActionEntry, FeedItem, TimelineEntry
+    from activityui.presenters import ActionEntry, FeedItem, FollowState, TimelineEntry
 
     if isinstance(item, ActionEntry):
         return ("entry", item.id)
@@ -115,6 +117,9 @@ def row_parts(item: Any) -> tuple[Any, ...] | None:
         return ("feed", *(e.id for e in item.entries))
     if isinstance(item, TimelineEntry):
         return ("timeline", item.entry.id, item.about_self, item.in_self, len(item.changes))
+    if isinstance(item, FollowState):
+        # the viewer's follow state is part of the key: viewers in the same state share it
+        return ("follow", item.type_key, item.object_id, item.label, item.following)
     return None
 
 
@@ -227,8 +232,19 @@ def ago_slot(value: dt.datetime) -> str:
     return AGO_SLOT.format(value.astimezone(dt.UTC).isoformat())
 
 
-def fill_slots(html: str) -> str:
-    """The per-moment parts of a rendered row: each relative time as of now."""
+def slot_csrf(html: str, token: Any) -> str:
+    """``html`` with the CSRF token it was rendered with as a slot (before it is cached)."""
+    if 'name="csrfmiddlewaretoken"' not in html:
+        return html
+    value = str(token or "")
+    return html.replace(f'value="{value}"', f'value="{CSRF_SLOT}"') if len(value) > 8 else html
+
+
+def fill_slots(html: str, csrf_token: Any = None) -> str:
+    """The per-request parts of a rendered row: each relative time as of now, the CSRF token
+    of this request."""
+    if CSRF_SLOT in html:
+        html = html.replace(CSRF_SLOT, conditional_escape(str(csrf_token or "")))
     if "<!--aui:ago:" not in html:
         return html
     from activityui.templatetags.activityui import aui_ago

@@ -17,7 +17,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from activityui.presenters import timeline_url, type_key
-from activityui.rowcache import ago_slot, fill_slots, row_store
+from activityui.rowcache import ago_slot, fill_slots, row_store, slot_csrf
 
 register = template.Library()
 
@@ -110,23 +110,33 @@ def aui_time(context: template.Context, value: dt.datetime) -> SafeString:
 
 
 class CachedRowNode(template.Node):
-    def __init__(self, nodelist: template.NodeList, item: template.base.FilterExpression):
+    def __init__(
+        self,
+        nodelist: template.NodeList,
+        item: template.base.FilterExpression,
+        extra: list[template.base.FilterExpression],
+    ) -> None:
         self.nodelist = nodelist
         self.item = item
+        self.extra = extra
 
     def render(self, context: template.Context) -> SafeString:
         item = self.item.resolve(context)
+        token = context.get("csrf_token")
         store = row_store(context.get("request"))
-        if store is None:
-            return SafeString(fill_slots(self._render(context)))
-        key = store.key(item, self.origin.template_name or "")
-        if key is None:
-            return SafeString(fill_slots(self._render(context)))
+        key = None
+        if store is not None:
+            name = self.origin.template_name or ""
+            if self.extra:
+                name += repr([value.resolve(context) for value in self.extra])
+            key = store.key(item, name)
+        if store is None or key is None:
+            return SafeString(fill_slots(self._render(context), token))
         html = store.get(key)
         if html is None:
-            html = self._render(context)
+            html = slot_csrf(self._render(context), token)
             store.set(key, html)
-        return SafeString(fill_slots(html))
+        return SafeString(fill_slots(html, token))
 
     def _render(self, context: template.Context) -> str:
         with context.push(aui_row_slots=True):
@@ -135,15 +145,18 @@ class CachedRowNode(template.Node):
 
 @register.tag("aui_cached_row")
 def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> CachedRowNode:
-    """``{% aui_cached_row item %}…{% endaui_cached_row %}``: the part of a row that is the
-    same for every viewer, rendered once and kept in the row cache (activityui.rowcache).
-    Nothing per viewer (follow state, "new", links shown to some) may go inside."""
+    """``{% aui_cached_row item [value ...] %}…{% endaui_cached_row %}``: the part of a row that
+    is the same for every viewer, rendered once and kept in the row cache (activityui.rowcache),
+    keyed by ``item`` (an ActionEntry, FeedItem, TimelineEntry or FollowState) and the optional
+    values. Nothing per viewer (follow state, "new", links shown to some) may go inside unless
+    it is part of the key (a FollowState's ``following``)."""
     bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes one argument, the row's item")
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the row's item (and key values)")
     nodelist = parser.parse(("endaui_cached_row",))
     parser.delete_first_token()
-    return CachedRowNode(nodelist, parser.compile_filter(bits[1]))
+    extra = [parser.compile_filter(bit) for bit in bits[2:]]
+    return CachedRowNode(nodelist, parser.compile_filter(bits[1]), extra)
 
 
 # --- feed ---
