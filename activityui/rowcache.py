@@ -46,6 +46,7 @@ ROW_TEMPLATES = (
     "activityui/_timeline_entry.html",
     "activityui/_changes.html",
     "activityui/_follow_button.html",
+    "activityui/_staff_row.html",
 )
 # ``<`` is always escaped in text, so no label or comment can forge a slot
 AGO_SLOT = "<!--aui:ago:{}-->"
@@ -220,12 +221,25 @@ def row_store(request: Any) -> RowStore | None:
     return store
 
 
-def prefetch_rows(request: Any, items: Iterable[Any]) -> None:
-    """Read the cached HTML of ``items`` (FeedItems or TimelineEntries) in one round trip."""
+def block_name(template_name: str, extra: list[Any]) -> str:
+    """What a ``{% aui_cached_row item value ... %}`` block in ``template_name`` adds to the
+    key of ``item``: the template's name and the block's other values."""
+    return template_name + repr(extra) if extra else template_name
+
+
+def prefetch_rows(
+    request: Any, items: Iterable[Any], *, template: str = "", extra: list[Any] | None = None
+) -> None:
+    """Read the cached HTML of ``items`` in one round trip: FeedItems or TimelineEntries as
+    activityui's row templates key them, or items drawn by ``template`` with ``extra`` values."""
     store = row_store(request)
-    if store is not None:
+    if store is None:
+        return
+    if template:
+        keys = [store.key(item, block_name(template, extra or [])) for item in items]
+    else:
         keys = [store.key(*default_row(item)) for item in items]
-        store.prefetch([key for key in keys if key])
+    store.prefetch([key for key in keys if key])
 
 
 def ago_slot(value: dt.datetime) -> str:

@@ -57,6 +57,7 @@ def _pages(users) -> list[tuple[str, str, dict[str, str]]]:
             (f"/activity/objects/demo.task/{other.pk}/", HX),
             (f"/activity/objects/demo.project/{project.pk}/", {}),
             ("/activity/staff/", {}),
+            ("/activity/staff/?verb=commented", HX),
         ):
             pages.append((name, url, headers))
     pages.append(("alice", "/activity/", {"Accept-Language": "fr"}))
@@ -104,7 +105,11 @@ def test_every_page_same_html_cold_warm_and_off(world):
     # alice sees every page but another team's task and the staff console; staff sees those
     other = Task.objects.filter(project__team__name="Zephyr").order_by("pk").first()
     refused = [key[1] for key, (status, _) in off.items() if key[0] == "alice" and status != 200]
-    assert refused == [f"/activity/objects/demo.task/{other.pk}/", "/activity/staff/"]
+    assert refused == [
+        f"/activity/objects/demo.task/{other.pk}/",
+        "/activity/staff/",
+        "/activity/staff/?verb=commented",
+    ]
     assert off[("staff", "/activity/staff/", "[]")][0] == 200
     assert "aui-entry--new" in off[("alice", "/activity/", "[]")][1]
     assert 'aria-pressed="true"' in off[("alice", "/activity/", "[]")][1]

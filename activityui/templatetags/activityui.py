@@ -17,7 +17,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from activityui.presenters import timeline_url, type_key
-from activityui.rowcache import ago_slot, fill_slots, row_store, slot_csrf
+from activityui.rowcache import ago_slot, block_name, fill_slots, row_store, slot_csrf
 
 register = template.Library()
 
@@ -126,10 +126,8 @@ class CachedRowNode(template.Node):
         store = row_store(context.get("request"))
         key = None
         if store is not None:
-            name = self.origin.template_name or ""
-            if self.extra:
-                name += repr([value.resolve(context) for value in self.extra])
-            key = store.key(item, name)
+            extra = [value.resolve(context) for value in self.extra]
+            key = store.key(item, block_name(self.origin.template_name or "", extra))
         if store is None or key is None:
             return SafeString(fill_slots(self._render(context), token))
         html = store.get(key)
