@@ -67,16 +67,17 @@ def templates_version() -> str:
     """A digest of the row templates as the engine finds them now (name of the file each
     resolves to and its source): a host's override, or an edited template, changes it. With
     Django's cached loader the templates are the same objects on every call: one dict lookup."""
-    templates = [get_template(name) for name in ROW_TEMPLATES]
+    # the engine's own Template objects (the backend wraps them afresh on every call)
+    templates: list[Any] = [getattr(t, "template", t) for t in map(get_template, ROW_TEMPLATES)]
     ids = tuple(id(t) for t in templates)
     known = _versions.get(ids)
     if known is not None:
         return known[1]
     digest = hashlib.sha256(ROW_FORMAT.encode())
     for template in templates:
-        inner = getattr(template, "template", template)
-        digest.update(str(getattr(inner, "origin", None) and inner.origin.name).encode())
-        digest.update(b"\0" + str(getattr(inner, "source", "")).encode() + b"\0")
+        origin = getattr(template, "origin", None)
+        digest.update(str(origin.name if origin is not None else None).encode())
+        digest.update(b"\0" + str(getattr(template, "source", "")).encode() + b"\0")
     version = digest.hexdigest()[:16]
     if len(_versions) > 64:  # templates re-read on every request (no cached loader)
         _versions.clear()

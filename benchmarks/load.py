@@ -1,7 +1,8 @@
 """Load test: wrk against gunicorn on 127.0.0.1, feed page and poll endpoint, bounded in time.
 
     .venv/bin/python benchmarks/load.py --database-url sqlite:////tmp/aui-bench-1m.sqlite3
-    .venv/bin/python benchmarks/load.py --database-url postgres://postgres@127.0.0.1:5432/aui_bench_1m \
+    .venv/bin/python benchmarks/load.py \
+        --database-url postgres://postgres@127.0.0.1:5432/aui_bench_1m \
         --redis-url redis://127.0.0.1:6379/1
 
 Needs a database seeded by benchmarks/run.py (or `seed_demo --actions N`) and `wrk` (Debian:

@@ -127,7 +127,7 @@ class CachedRowNode(template.Node):
         key = None
         if store is not None:
             extra = [value.resolve(context) for value in self.extra]
-            key = store.key(item, block_name(self.origin.template_name or "", extra))
+            key = store.key(item, block_name(str(self.origin.template_name or ""), extra))
         if store is None or key is None:
             return SafeString(fill_slots(self._render(context), token))
         html = store.get(key)
