@@ -160,6 +160,10 @@ class RowStore:
         self.asked: set[str] = set()
         self.broken = False
         self.context_key = ""
+        # rows rendered by a view that read its rows with prefetch_rows() are written together
+        # by flush_rows() after the page (one round trip instead of one per row)
+        self.batch = False
+        self.pending: dict[str, str] = {}
 
     def key(self, item: Any, template_name: str) -> str | None:
         if not self.context_key:
@@ -198,10 +202,29 @@ class RowStore:
         self.found[key] = html
         if self.broken:
             return
+        if self.batch:
+            self.pending[key] = html
+            return
         try:
             self.cache.set(key, html, app_settings.ROW_CACHE_TIMEOUT)
         except Exception:
             self._failed("written")
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        if not pending or self.broken:
+            return
+        try:
+            self.cache.set_many(pending, app_settings.ROW_CACHE_TIMEOUT)
+        except Exception:
+            self._failed("written")
+
+
+def flush_rows(request: Any) -> None:
+    """Write the rows this request rendered and did not find (after the page is rendered)."""
+    store: RowStore | None = getattr(request, "activityui_rows", None)
+    if store is not None:
+        store.flush()
 
 
 def row_store(request: Any) -> RowStore | None:
@@ -236,6 +259,7 @@ def prefetch_rows(
     store = row_store(request)
     if store is None:
         return
+    store.batch = request is not None
     if template:
         keys = [store.key(item, block_name(template, extra or [])) for item in items]
     else:

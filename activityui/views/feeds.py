@@ -21,7 +21,7 @@ from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_curs
 from activityui.feeds import followable_types, followed_keys, get_feed, move_read_marker
 from activityui.filters import ActionFilterSet
 from activityui.presenters import FeedDay, count_label, feed_days, present
-from activityui.rowcache import prefetch_rows
+from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
     Signature,
     Stream,
@@ -314,6 +314,7 @@ def _feed_new(
         "oob": True,
     }
     response = render(request, f"{FEED_TEMPLATE}#feed-new", context)
+    flush_rows(request)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
