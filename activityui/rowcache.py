@@ -103,9 +103,17 @@ def _context_key() -> str:
             timezone.get_current_timezone_name(),
             get_script_prefix(),
             str(get_urlconf() or ""),
-            static("activityui/icons.svg"),
+            _icons_url(),
         )
     )
+
+
+def _icons_url() -> str:
+    # a new static manifest renames the sprite the rows link to
+    try:
+        return static("activityui/icons.svg")
+    except Exception:  # e.g. a manifest storage whose manifest lacks it: the rows will say so
+        return ""
 
 
 def row_parts(item: Any) -> tuple[Any, ...] | None:
