@@ -6,6 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/activityui
+# `make test` runs with Django's Redis cache (REDIS_URL) when a Redis answers at 127.0.0.1:6379:
+# the poll memo, the rendered rows and cached sessions then go through Redis, as with several
+# workers. This database number is emptied by the tests (FLUSHDB, never FLUSHALL): not 0.
+REDIS_TEST_DB ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help demo test test-sqlite test-postgres lint typecheck messages install browser clean
@@ -83,8 +87,12 @@ test-postgres: $(STAMP) browser
 	done
 
 test: $(STAMP) browser lint typecheck
-	$(MAKE) --no-print-directory test-sqlite
-	@if [ -n "$$TEST_DATABASE_URL" ] || $(PY) scripts/pg_ready.py; then \
+	@if [ -z "$$REDIS_URL" ] && $(PY) scripts/redis_ready.py; then \
+	  export REDIS_URL=redis://127.0.0.1:6379/$(REDIS_TEST_DB); \
+	fi; \
+	echo "=== cache: $${REDIS_URL:-local memory (no Redis at 127.0.0.1:6379)} ==="; \
+	$(MAKE) --no-print-directory test-sqlite || exit 1; \
+	if [ -n "$$TEST_DATABASE_URL" ] || $(PY) scripts/pg_ready.py; then \
 	  $(MAKE) --no-print-directory test-postgres; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 	  echo "PostgreSQL is required (REQUIRE_POSTGRES) but none answers at 127.0.0.1:5432"; exit 1; \

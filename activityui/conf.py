@@ -49,6 +49,11 @@ DEFAULTS: dict[str, Any] = {
     # cache alias where polls remember "nothing new for this user at this point" (one index
     # probe answers the next poll until any action is written); None: no cache
     "POLL_CACHE": "default",
+    # cache alias keeping rendered feed and timeline rows (their per-viewer parts and
+    # relative times are filled per request); None: rows are rendered on every request
+    "ROW_CACHE": "default",
+    # seconds a rendered row stays cached (rows never change; a template override changes keys)
+    "ROW_CACHE_TIMEOUT": 7 * 24 * 3600,
     # database alias that feed reads go to (e.g. a PostgreSQL replica); None = default routing
     "READ_DATABASE": None,
     # default age for `manage.py prune_activity`, in days

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -19,6 +19,7 @@ from django.core.cache import caches
 from django.db import connections, models
 from django.db.models import Q, QuerySet, Subquery
 
+from activityui import querycache
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, encode_cursor
 from activityui.feeds import get_feed
@@ -188,14 +189,28 @@ def stream_page(
     if stream.restricted:
         wanted = [model for branch in branches for model in stream.visibility.models_for(branch)]
         stream.visibility.prefetch(wanted)
-    compound_limits = connections[_plain().db].features.supports_slicing_ordering_in_compound
-    parts = []
+    arms = []
     for branch in branches:
         conditions = [branch]
         if stream.restricted:
             conditions.append(stream.visibility.branch_q(branch))
         if before is not None:
             conditions.extend(_older_than_q(before))
+        arms.append(conditions)
+    if narrow is None:  # the SQL of this shape of page, compiled once (activityui.querycache)
+        rows = _compiled_page_rows(arms, limit)
+        if rows is not None:
+            return Page(actions=rows[:size], has_more=len(rows) > size)
+    rows = list(_union_page(arms, narrow=narrow, limit=limit))
+    return Page(actions=rows[:size], has_more=len(rows) > size)
+
+
+def _union_page(arms: Sequence[Sequence[Q]], *, narrow: Narrow | None, limit: int) -> QuerySet[Any]:
+    """Up to ``limit`` actions, newest first, of the union of one LIMITed scan per arm (the
+    conditions of one branch)."""
+    compound_limits = connections[_plain().db].features.supports_slicing_ordering_in_compound
+    parts = []
+    for conditions in arms:
         arm = _plain().filter(*conditions)  # one filter call: one clone of the query
         if narrow is not None:
             arm = narrow(arm)
@@ -205,8 +220,23 @@ def stream_page(
         else:  # SQLite forbids LIMIT in the arms of a compound SELECT: "pk IN (limited)"
             parts.append(_plain().filter(pk__in=limited).values("pk"))
     ids = parts[0].union(*parts[1:], all=True)
-    rows = list(_actions().filter(pk__in=ids)[:limit])
-    return Page(actions=rows[:size], has_more=len(rows) > size)
+    return _actions().filter(pk__in=ids)[:limit]
+
+
+def _compiled_page_rows(arms: Sequence[Sequence[Q]], limit: int) -> list[Any] | None:
+    """:func:`_union_page` through its SQL compiled once per shape (None: not reusable)."""
+    try:
+        key, leaves = querycache.shape(arms)
+    except querycache.Unshaped:
+        return None
+    using = _actions().db
+    key = ("stream_page", using, limit, key)
+    compiled = querycache.compiled_page(
+        key, leaves, arms, lambda stand_ins: _union_page(stand_ins, narrow=None, limit=limit)
+    )
+    if compiled is None:
+        return None
+    return querycache.run(compiled, leaves, using=using)
 
 
 def stream_newer(

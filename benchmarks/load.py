@@ -1,14 +1,17 @@
 """Load test: wrk against gunicorn on 127.0.0.1, feed page and poll endpoint, bounded in time.
 
     .venv/bin/python benchmarks/load.py --database-url sqlite:////tmp/aui-bench-1m.sqlite3
-    .venv/bin/python benchmarks/load.py --database-url postgres://postgres@127.0.0.1:5432/aui_bench_1m
+    .venv/bin/python benchmarks/load.py \
+        --database-url postgres://postgres@127.0.0.1:5432/aui_bench_1m \
+        --redis-url redis://127.0.0.1:6379/1
 
 Needs a database seeded by benchmarks/run.py (or `seed_demo --actions N`) and `wrk` (Debian:
 apt-get install wrk). Starts gunicorn (sync workers, DEBUG off) on a loopback port, signs alice
 in (a session row, as the login view would make), runs wrk with 50 connections for 60 s on
 the team feed page and then on the poll (`?after=<newest>` with the htmx headers of the
 polling sentinel: 204 when nothing is new), prints a Markdown table and stops gunicorn.
-Only loopback traffic.
+Only loopback traffic. With --redis-url (or REDIS_URL) the workers share Django's Redis cache
+(sessions, the poll memo, rendered rows), as a deployment with several workers would.
 """
 
 from __future__ import annotations
@@ -59,13 +62,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", default="sqlite:////tmp/aui-bench-1m.sqlite3")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", ""),
+        help="Django's cache for the workers (REDIS_URL): sessions, poll memo and rendered rows "
+        "shared by every worker; empty: each worker's own local memory",
+    )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=60, help="seconds per endpoint")
     args = parser.parse_args()
     duration = min(args.duration, 120)  # bounded, whatever is asked
 
     env = {**os.environ, "DATABASE_URL": args.database_url, "DJANGO_DEBUG": "0"}
+    env.pop("REDIS_URL", None)
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     env.setdefault("DJANGO_SETTINGS_MODULE", "demo_site.settings")
     os.environ.update(env)
     import django
@@ -177,7 +189,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(
         f"gunicorn {args.workers} sync workers, wrk -t2 -c{args.connections} -d{duration}s, "
-        f"{args.database_url.split('://')[0]}, load {load:.1f} at the end\n"
+        f"{args.database_url.split('://')[0]}, cache "
+        f"{'Redis (' + args.redis_url + ')' if args.redis_url else 'local memory per worker'}, "
+        f"load {load:.1f} at the end\n"
     )
     print("| endpoint | requests/s | p50 | p95 | p99 | requests | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -191,6 +191,7 @@ def main() -> None:  # noqa: C901 - one linear script
     from activityui.conf import app_settings
     from activityui.cursors import Cursor, decode_cursor, encode_cursor
     from activityui.presenters import group_by_day, present
+    from activityui.rowcache import forget_rows
     from activityui.selectors import (
         action_list_for_feed,
         action_list_for_staff,
@@ -354,17 +355,27 @@ def main() -> None:  # noqa: C901 - one linear script
     staff_query = f"?verb=commented&since={since}T00:00&until={until}T23:59"
 
     reference_before = reference_loop_ms()
-    rows: list[tuple[str, tuple | None, tuple | None, tuple | None]] = []
+    rows: list[tuple[str, tuple | None, tuple | None, tuple | None, tuple | None]] = []
     only = {key for key in args.only.split(",") if key}
 
-    def scenario(key: str, label: str, plain, aui, selector=None) -> None:
+    def cold(view):
+        """The view with every rendered row a miss (the row cache's keys renewed first)."""
+
+        def run():
+            forget_rows()
+            return view()
+
+        return run
+
+    def scenario(key: str, label: str, plain, aui, selector=None, rendered=False) -> None:
+        """``rendered``: the view draws cached rows, so it is measured warm and cold."""
         if only and key not in only:
             return
         print(f"  {label} …", file=sys.stderr, flush=True)
-        plain_result, aui_result, selector_result = measure_together(
-            [plain, aui, selector], args.repeat
+        plain_result, aui_result, cold_result, selector_result = measure_together(
+            [plain, aui, cold(aui) if rendered else None, selector], args.repeat
         )
-        rows.append((label, plain_result, aui_result, selector_result))
+        rows.append((label, plain_result, aui_result, cold_result, selector_result))
 
     def selector_page(make_stream, before=None, page_size=None):
         def run():
@@ -385,6 +396,7 @@ def main() -> None:  # noqa: C901 - one linear script
         lambda: plain_page(plain_team()),
         get(alice, feed_url),
         selector_page(team_stream),
+        rendered=True,
     )
     for page_size in (10, 50):
         sized = {**app_settings._user_settings(), "PAGE_SIZE": page_size}
@@ -395,6 +407,7 @@ def main() -> None:  # noqa: C901 - one linear script
                 None,
                 get(alice, feed_url),
                 selector_page(team_stream, page_size=page_size),
+                rendered=True,
             )
     scenario(
         "active",
@@ -402,6 +415,7 @@ def main() -> None:  # noqa: C901 - one linear script
         lambda: plain_page(Action.objects.user(alice)),
         get(alice, following_url),
         selector_page(lambda: feed_stream(user=alice, feed="following")),
+        rendered=True,
     )
     scenario(
         "quiet",
@@ -409,6 +423,7 @@ def main() -> None:  # noqa: C901 - one linear script
         lambda: plain_page(Action.objects.user(quinn)),
         get(quinn, following_url),
         selector_page(lambda: feed_stream(user=quinn, feed="following")),
+        rendered=True,
     )
     scenario(
         "page200",
@@ -416,6 +431,7 @@ def main() -> None:  # noqa: C901 - one linear script
         lambda: plain_page(plain_team(), 200),
         get(alice, f"{feed_url}?before={before_200}"),
         selector_page(team_stream, before=decode_cursor(before_200)),
+        rendered=True,
     )
     busy_count = Action.objects.filter(
         target_content_type=project_ct, target_object_id=str(busy.pk)
@@ -428,6 +444,7 @@ def main() -> None:  # noqa: C901 - one linear script
         selector_page(
             lambda: object_stream(user=alice, content_type=project_ct, object_id=str(busy.pk))
         ),
+        rendered=True,
     )
     start_at = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end_at = timezone.make_aware(dt.datetime.combine(until, dt.time.max))
@@ -450,6 +467,7 @@ def main() -> None:  # noqa: C901 - one linear script
         ),
         get(staff, staff_url + staff_query),
         staff_selector,
+        rendered=True,
     )
 
     def selector_poll():
@@ -674,7 +692,13 @@ def main() -> None:  # noqa: C901 - one linear script
     if not only or "save" in only:
         bare = measure(tracked_save(paused=True, send=False), args.repeat)
         rows.append(
-            ("Task save, untracked (baseline, in a rolled-back transaction)", bare, None, None)
+            (
+                "Task save, untracked (baseline, in a rolled-back transaction)",
+                bare,
+                None,
+                None,
+                None,
+            )
         )
         scenario(
             "save",
@@ -698,6 +722,16 @@ def main() -> None:  # noqa: C901 - one linear script
     except OSError:
         pass
     reference_after = reference_loop_ms()
+    from django.conf import settings as django_settings
+
+    cache_backend = django_settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    if cache_backend == "RedisCache":
+        cache_backend += " (REDIS_URL)"
+    team_row = next((row for row in rows if row[0] == "Team feed, page 1"), None)
+    reference = statistics.median([reference_before[1], reference_after[1]])
+    team_ratio = (
+        f"{statistics.median(team_row[2][1]) / reference:.2f}×" if team_row and team_row[2] else "–"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"### {total:,} actions, {vendor} {version}",
@@ -710,17 +744,23 @@ def main() -> None:  # noqa: C901 - one linear script
         f"{reference_before[0]:.0f} / {reference_before[1]:.0f} ms, after "
         f"{reference_after[0]:.0f} / {reference_after[1]:.0f} ms.",
         "",
-        "| scenario | plain actstream: queries | ms | activityui view: queries | ms "
-        "| plain / view | activityui selector + presenter: queries | ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"Cache: {cache_backend}. The view warm: its rows in the row cache (the runs after "
+        f"the first); cold: every row rendered and written (the row cache's keys renewed "
+        f"before each run). Team feed page 1, warm median / CPU reference median: "
+        f"{team_ratio}.",
+        "",
+        "| scenario | plain actstream: queries | ms | activityui view warm: queries | ms "
+        "| view cold: ms | plain / view warm | activityui selector + presenter: queries | ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for label, plain, aui, selector in rows:
+    for label, plain, aui, cold_result, selector in rows:
         plain_q, plain_t = fmt(plain)
         aui_q, aui_t = fmt(aui)
+        _cold_q, cold_t = fmt(cold_result)
         sel_q, sel_t = fmt(selector)
         lines.append(
-            f"| {label} | {plain_q} | {plain_t} | {aui_q} | {aui_t} | {ratio(plain, aui)} "
-            f"| {sel_q} | {sel_t} |"
+            f"| {label} | {plain_q} | {plain_t} | {aui_q} | {aui_t} | {cold_t} "
+            f"| {ratio(plain, aui)} | {sel_q} | {sel_t} |"
         )
     if export_lines:
         lines += [

@@ -117,6 +117,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # with "database table is locked"; a file database waits (busy timeout) instead.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 
+# Django's cache: local memory (one per process) unless REDIS_URL names a Redis, then Django's
+# own Redis backend (`pip install activityui[redis]`), shared by every worker: the poll memo,
+# the rendered rows and cached sessions. Short socket timeouts: a Redis that is down costs a
+# miss, not a hung request (activityui treats a failing cache as a miss).
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
 # Sessions live where every process reads them, so signing out ends a session in every worker:
 # the database, or the cache in front of it only when that cache is shared (REDIS_URL). A
 # per-process cache (local memory) would keep a signed-out session alive in the other workers.

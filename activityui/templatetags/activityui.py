@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from activityui.ids import id_of
 from activityui.presenters import timeline_url, type_key
+from activityui.rowcache import ago_slot, block_name, fill_slots, row_store, slot_csrf
 
 register = template.Library()
 
@@ -145,18 +146,68 @@ def aui_staff_ref(ref: Any) -> SafeString:
     )
 
 
-@register.simple_tag
-def aui_time(value: dt.datetime) -> SafeString:
+@register.simple_tag(takes_context=True)
+def aui_time(context: template.Context, value: dt.datetime) -> SafeString:
     """``{% aui_time entry.timestamp %}``: a <time> with the relative time as text, the
-    instant in UTC as ``datetime`` and the local date and time as its title."""
+    instant in UTC as ``datetime`` and the local date and time as its title. Inside an
+    ``{% aui_cached_row %}`` block the text is a slot, filled on every request."""
     local = timezone.localtime(value)
+    instant = value.astimezone(dt.UTC)
     return format_html(
         '<time class="aui-time" datetime="{}" title="{} ({})">{}</time>',
-        value.astimezone(dt.UTC).isoformat(),  # the date filter's "c"
+        instant.isoformat(),  # the date filter's "c"
         formats.date_format(local, "DATETIME_FORMAT"),
         local.tzname() or "",  # the date filter's "e"
-        aui_ago(value),
+        SafeString(ago_slot(instant)) if context.get("aui_row_slots") else aui_ago(value),
     )
+
+
+class CachedRowNode(template.Node):
+    def __init__(
+        self,
+        nodelist: template.NodeList,
+        item: template.base.FilterExpression,
+        extra: list[template.base.FilterExpression],
+    ) -> None:
+        self.nodelist = nodelist
+        self.item = item
+        self.extra = extra
+
+    def render(self, context: template.Context) -> SafeString:
+        item = self.item.resolve(context)
+        token = context.get("csrf_token")
+        store = row_store(context.get("request"))
+        key = None
+        if store is not None:
+            extra = [value.resolve(context) for value in self.extra]
+            key = store.key(item, block_name(str(self.origin.template_name or ""), extra))
+        if store is None or key is None:
+            return SafeString(fill_slots(self._render(context), token))
+        html = store.get(key)
+        if html is None:
+            html = slot_csrf(self._render(context), token)
+            store.set(key, html)
+        return SafeString(fill_slots(html, token))
+
+    def _render(self, context: template.Context) -> str:
+        with context.push(aui_row_slots=True):
+            return str(self.nodelist.render(context))
+
+
+@register.tag("aui_cached_row")
+def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> CachedRowNode:
+    """``{% aui_cached_row item [value ...] %}…{% endaui_cached_row %}``: the part of a row that
+    is the same for every viewer, rendered once and kept in the row cache (activityui.rowcache),
+    keyed by ``item`` (an ActionEntry, FeedItem, TimelineEntry or FollowState) and the optional
+    values. Nothing per viewer (follow state, "new", links shown to some) may go inside unless
+    it is part of the key (a FollowState's ``following``)."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the row's item (and key values)")
+    nodelist = parser.parse(("endaui_cached_row",))
+    parser.delete_first_token()
+    extra = [parser.compile_filter(bit) for bit in bits[2:]]
+    return CachedRowNode(nodelist, parser.compile_filter(bits[1]), extra)
 
 
 # --- feed ---

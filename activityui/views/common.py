@@ -14,6 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
+from activityui.rowcache import flush_rows
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -38,6 +39,7 @@ def render_page(
     name = f"{template}#{fragment}" if fragment and is_fragment_request(request) else template
     context.setdefault("activityui_base_template", base_template())
     response = render(request, name, context, status=status)
+    flush_rows(request)  # the rows rendered for this page, written to the row cache at once
     patch_vary_headers(response, ["HX-Request"])
     return response
 

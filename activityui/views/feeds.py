@@ -28,6 +28,7 @@ from activityui.feeds import (
 from activityui.filters import ActionFilterSet
 from activityui.ids import id_of
 from activityui.presenters import FeedDay, count_label, feed_days, present
+from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
     Signature,
     Stream,
@@ -237,6 +238,7 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         new_above=bool(before and marker and before > marker),
         continues_day=_local_day(before) if fragment else None,
     )
+    prefetch_rows(request, [item for day in days for item in day.items])  # one cache read
     newest = page.newest_cursor or encode_cursor(timezone.now(), 0)
     newest_action = page.actions[0] if page.actions else None
     show_mark_read = bool(
@@ -304,6 +306,7 @@ def _feed_new(
     entries = present(rows)
     marker = read_marker_for(user=request.user, feed=name)
     days = _feed_days(request, entries, marker=marker)
+    prefetch_rows(request, [item for day in days for item in day.items])
     after_day = _local_day(after)
     if days and days[-1].day == after_day and after.id:  # id 0: the list was empty
         days[-1] = replace(days[-1], continued=True)
@@ -322,6 +325,7 @@ def _feed_new(
         "oob": True,
     }
     response = render(request, f"{FEED_TEMPLATE}#feed-new", context)
+    flush_rows(request)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

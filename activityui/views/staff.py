@@ -20,6 +20,7 @@ from activityui.conf import app_settings
 from activityui.exports import export_response
 from activityui.filters import StaffActionFilterSet
 from activityui.presenters import present
+from activityui.rowcache import prefetch_rows
 from activityui.selectors import action_list_for_staff, count_up_to, existing_now, page_of
 from activityui.views.common import (
     BadParameter,
@@ -78,11 +79,13 @@ def staff(request: HtmxHttpRequest) -> HttpResponse:
         page = page_of(filterset.queryset.none(), size=app_settings.PAGE_SIZE)
     filter_query = _filter_query(request)
     list_url = reverse("activityui:staff")
+    entries = present(page.actions)
+    prefetch_rows(request, entries, template="activityui/_staff_row.html", extra=[filter_query])
     context = {
         "filterset": filterset,
         "filters_valid": valid,
         "page": page,
-        "entries": present(page.actions),
+        "entries": entries,
         "count": min(count, limit),
         "count_capped": count > limit,
         "count_display": number_format(min(count, limit), force_grouping=True)

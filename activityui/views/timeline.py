@@ -18,6 +18,7 @@ from activityui.conf import app_settings
 from activityui.filters import TimelineFilterSet
 from activityui.ids import id_text
 from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
+from activityui.rowcache import prefetch_rows
 from activityui.selectors import no_actions, object_stream, page_of, stream_page
 from activityui.timelines import DEFAULT_ID, timeline_id
 from activityui.views.common import (
@@ -133,6 +134,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
     days = group_by_day(entries)  # type: ignore[arg-type]
+    prefetch_rows(request, entries)  # the cached rows of the page in one read
     label = (
         str(subject.obj)
         if subject.obj is not None

@@ -179,3 +179,63 @@
   }
   document.addEventListener("htmx:historyRestore", watchFilters); // the back button re-renders
 })();
+
+// --- relative times: <time class="aui-time" datetime> kept right while the page stays open -----
+// The server writes "5 minutes ago" when it renders (rows come from a cache, the text does not);
+// a page left open for an hour would still say so. Rewrite it with Intl.RelativeTimeFormat in
+// the page's language, in the units the server uses (the largest whole unit); under a minute the
+// server's own words stay. Without Intl (or JavaScript) the server's text is shown.
+(function () {
+  "use strict";
+  if (!window.Intl || !Intl.RelativeTimeFormat) return;
+  var UNITS = [
+    ["year", 365 * 86400],
+    ["month", 30 * 86400],
+    ["week", 7 * 86400],
+    ["day", 86400],
+    ["hour", 3600],
+    ["minute", 60],
+  ];
+  var format = null;
+
+  function formatter() {
+    if (format) return format;
+    var lang = document.documentElement.lang || undefined;
+    try {
+      format = new Intl.RelativeTimeFormat(lang, { numeric: "always" });
+    } catch (error) {
+      format = new Intl.RelativeTimeFormat(undefined, { numeric: "always" });
+    }
+    return format;
+  }
+
+  function refresh(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("time.aui-time[datetime]").forEach(function (elt) {
+      var when = Date.parse(elt.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var seconds = Math.floor((now - when) / 1000);
+      if (seconds < 60) return; // "seconds ago": the server's words
+      for (var i = 0; i < UNITS.length; i++) {
+        if (seconds >= UNITS[i][1]) {
+          var text = formatter().format(-Math.floor(seconds / UNITS[i][1]), UNITS[i][0]);
+          if (elt.textContent !== text) elt.textContent = text;
+          return;
+        }
+      }
+    });
+  }
+
+  function start() {
+    refresh();
+    setInterval(refresh, 30000);
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    refresh(event.target);
+  });
+})();
