@@ -656,6 +656,9 @@ def subject_label(entries: Sequence[TimelineEntry], key: str, object_id: str) ->
     return None
 
 
+UNREAD_CAP = 20  # unread badges count this far and then show "20+"
+
+
 def count_label(count: int, limit: int) -> str:
     """ "" for none, "7", or "20+" past ``limit`` (counts stop there to stay cheap)."""
     if count <= 0:

@@ -97,6 +97,18 @@ def test_feed_htmx_request_gets_the_items_fragment_and_a_clean_pushed_url(client
     assert "HX-Request" in response["Vary"]
 
 
+def test_feed_responses_vary_on_the_htmx_target_too(client, demo):
+    # the poll (HX-Target: feed-banner) and the "new items" reveal share the feed's URL and
+    # cursor: a cache in front of the site must not serve one for the other
+    alice = signed_in(client, demo["alice"])
+    newest = alice.get("/activity/").context["newest_cursor"]
+    poll = alice.get(f"/activity/?after={newest}", headers={**HX, "HX-Target": "feed-banner"})
+    page = alice.get("/activity/", headers=HX)
+    for response in (poll, page):
+        vary = {v.strip() for v in response["Vary"].split(",")}
+        assert {"HX-Request", "HX-Target"} <= vary
+
+
 def test_feed_history_restore_gets_the_full_page(client, demo):
     response = signed_in(client, demo["alice"]).get(
         "/activity/?verb=updated", headers={**HX, "HX-History-Restore-Request": "true"}

@@ -212,15 +212,13 @@ def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> 
 
 # --- feed ---
 
-UNREAD_CAP = 20  # keep in step with activityui.views.feeds.UNREAD_CAP
-
 
 @register.simple_tag(takes_context=True)
 def aui_unread_count(context: template.Context, feed: str) -> str:
     """``{% aui_unread_count "team" as n %}``: how many actions of ``feed`` are new since the
     user's read marker, "" for none, capped ("20+"). Two small queries (marker, bounded count),
     none on the feed's own first page (the view reads it off the page)."""
-    from activityui.presenters import count_label
+    from activityui.presenters import UNREAD_CAP, count_label
     from activityui.selectors import unread_count
 
     request = context.get("request")

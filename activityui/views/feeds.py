@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
@@ -27,7 +28,7 @@ from activityui.feeds import (
 )
 from activityui.filters import ActionFilterSet
 from activityui.ids import id_of
-from activityui.presenters import FeedDay, count_label, feed_days, present
+from activityui.presenters import UNREAD_CAP, FeedDay, count_label, feed_days, present
 from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
     Signature,
@@ -56,7 +57,6 @@ from activityui.views.common import (
 )
 
 FEED_TEMPLATE = "activityui/feed.html"
-UNREAD_CAP = 20  # the navigation shows "20+" past this
 CURSOR_PARAMS = ("before", "after", "seen")
 
 
@@ -151,6 +151,8 @@ def _poll_response(
 @transaction.non_atomic_requests
 @require_GET
 @login_required
+# the poll (HX-Target feed-banner) and the page share a URL: caches must keep them apart
+@vary_on_headers("HX-Request", "HX-Target")
 def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse:
     """A named feed (the default one at /activity/), newest first, with filters.
 
