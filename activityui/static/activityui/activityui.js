@@ -136,7 +136,7 @@
   });
 
   // --- feed: revealed entries get the focus (the banner that had it is gone) ---------------
-  // afterSwap, not afterSettle: the focus moves in the same task as the entries appear
+  // afterSwap, not afterSettle: the focus moves in the same turn of the event loop as the entries appear
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target || target.id !== "feed-stream") return;
