@@ -167,6 +167,7 @@ def _csrf_post(page: Page, base: str, path: str, data: dict[str, str]) -> int:
     return response.status
 
 
+@pytest.mark.console_errors_expected(r"status of 404 \(Not Found\)")  # the pages under test
 def test_carol_gets_404s(live_server, demo, task, page: Page):
     from actstream.models import Action
 
