@@ -6,7 +6,10 @@ from tests.common_fixtures import (  # noqa: F401 (fixtures and a hook, found by
     _default_language,
     _empty_caches,
     _fast_password_hashing,
+    _no_console_errors,
     browser_type_launch_args,
+    console_errors,
+    pytest_configure,
     pytest_sessionfinish,
 )
 

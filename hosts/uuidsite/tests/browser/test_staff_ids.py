@@ -8,14 +8,14 @@ import os
 from playwright.sync_api import Page, expect
 
 from activityui.ids import id_of
-from tests.browser.conftest import console_errors, serious_violations  # noqa: F401 (fixture)
+from tests.browser.conftest import serious_violations
 
 
 def test_staff_table_shows_full_uuids_wrapped_in_their_cells(
     live_server,
     world,
     page: Page,
-    console_errors,  # noqa: F811
+    console_errors,
 ):
     page.set_viewport_size({"width": 900, "height": 900})
     page.goto(live_server.url + "/sign-in/?next=/activity/staff/")
