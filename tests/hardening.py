@@ -7,6 +7,7 @@ demo site or of activityui is missing from the table.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from activityui.cursors import InvalidCursor, decode_cursor, encode_cursor
 
@@ -394,3 +396,20 @@ def apollo_leaks(text: str, world: World, *, asked: str = "") -> list[str]:
         if cursor.id in world.apollo_action_ids:
             found.append(f"cursor of action {cursor.id}")
     return found
+
+
+def property_settings(max_examples: int) -> Any:
+    """Hypothesis settings of the hostile-input properties: repeatable examples, no example
+    database, no deadline (a request against the seeded world may take a while)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def b64(text: str) -> str:
+    """URL-safe base64 without padding: the shape of a cursor, around any text."""
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")

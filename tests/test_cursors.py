@@ -6,27 +6,20 @@ endpoint that takes a cursor: only 200, 204 or 400, never a 500, on both databas
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from activityui.cursors import InvalidCursor, decode_cursor, encode_cursor
-from tests.hardening import World, seeded_world
+from tests.hardening import World, b64, property_settings, seeded_world
 
 pytestmark = pytest.mark.django_db
 
-PROPERTY = settings(
-    max_examples=30,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTY = property_settings(30)
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +27,9 @@ def world(django_db_setup, django_db_blocker):
     yield from seeded_world(django_db_blocker)
 
 
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
 def _token(when: dt.datetime, number: int) -> str:
     """A cursor as a visitor may forge it: the offset kept as written."""
-    return _b64(f"{when.isoformat()}|{number}")
+    return b64(f"{when.isoformat()}|{number}")
 
 
 DAY = dt.timedelta(hours=24)
@@ -55,7 +44,7 @@ aware = st.builds(
 forged = st.builds(_token, aware, st.integers(min_value=-1, max_value=2**63))
 cursor_text = st.one_of(
     forged,
-    st.builds(_b64, st.text(max_size=60)),
+    st.builds(b64, st.text(max_size=60)),
     st.text(max_size=60),
     st.text(
         alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=", max_size=80

@@ -4,36 +4,34 @@ wrong."""
 
 from __future__ import annotations
 
-import base64
 from urllib.parse import quote, urlsplit
 
 import pytest
 from django.test import override_settings
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tests.hardening import ENDPOINTS, USERS, Endpoint, World, seeded_world, statuses
+from tests.hardening import (
+    ENDPOINTS,
+    USERS,
+    Endpoint,
+    World,
+    b64,
+    property_settings,
+    seeded_world,
+    statuses,
+)
 from tests.test_csp import elements
 
 pytestmark = pytest.mark.django_db
 
 MAX_BODY = 1_000_000  # bytes: a page of 25 entries is far below; echoing input must not grow it
-HOSTILE = settings(
-    max_examples=50,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+HOSTILE = property_settings(50)
 
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     yield from seeded_world(django_db_blocker)
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 STAMPS = [
@@ -47,11 +45,11 @@ STAMPS = [
 ]
 cursor_like = st.one_of(
     st.builds(
-        lambda stamp, number: _b64(f"{stamp}|{number}"),
+        lambda stamp, number: b64(f"{stamp}|{number}"),
         st.sampled_from(STAMPS),
         st.one_of(st.integers(-(2**70), 2**70), st.sampled_from(["", "x", "1|2", "٣"])),
     ),
-    st.builds(_b64, st.text(max_size=80)),
+    st.builds(b64, st.text(max_size=80)),
     st.text(
         alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=", max_size=80
     ),
@@ -148,8 +146,8 @@ def test_hostile_parameters_never_break_an_endpoint(world: World, ep: Endpoint):
 
     @HOSTILE
     @given(params=params, htmx=st.booleans())
-    @example(params={"before": [_b64("0001-01-01T00:00:00+14:00|1")]}, htmx=False)
-    @example(params={"after": [_b64("9999-12-31T23:59:59-14:00|1")]}, htmx=True)
+    @example(params={"before": [b64("0001-01-01T00:00:00+14:00|1")]}, htmx=False)
+    @example(params={"after": [b64("9999-12-31T23:59:59-14:00|1")]}, htmx=True)
     @example(params={"since": ["0001-01-01"], "until": ["9999-12-31"]}, htmx=False)
     @example(params={"q": ["\x00"], "actor": ["\x00"]}, htmx=False)
     @example(params={"verb": ["\x00"], "object_type": ["\x00"], "feed": ["\x00"]}, htmx=False)
