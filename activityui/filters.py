@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activityui.ids import MAX_ID_LENGTH, id_text, stored_ids
+from activityui.menus import Seen, seen_in
 from activityui.verbs import get_verb, registered_verbs
 
 MAX_QUERY_LENGTH = 200
@@ -67,10 +68,16 @@ class ActionFilterSet(django_filters.FilterSet):
         selected = _selected(self.data)
         menus: dict[str, list[tuple[str, str]]] = {}
 
+        read: list[Seen | None] = []
+
+        def seen() -> Seen | None:
+            if not read:  # both menus from one read, only if a menu is used
+                read.append(seen_in(actions()) if actions is not None else None)
+            return read[0]
+
         def seen_verb_choices() -> list[tuple[str, str]]:
             if "verb" not in menus:  # once per filterset, and only if the menu is used
-                seen = actions() if actions is not None else None
-                menus["verb"] = viewer_verb_choices(user, seen, selected=selected)
+                menus["verb"] = viewer_verb_choices(user, seen(), selected=selected)
             return menus["verb"]
 
         self.filters["verb"].extra["choices"] = seen_verb_choices
@@ -79,8 +86,13 @@ class ActionFilterSet(django_filters.FilterSet):
         def actor_choices() -> list[tuple[str, str]]:
             # only people who did something the user may see: the menu reveals no one else
             if "actor" not in menus:
-                seen = actions() if actions is not None else None
-                menus["actor"] = person_choices(user, seen)
+                wanted = self.data.get("actor") if self.data is not None else None
+                named = (
+                    wanted
+                    if isinstance(wanted, str) and 0 < len(wanted) <= 255 and "\x00" not in wanted
+                    else None
+                )
+                menus["actor"] = person_choices(user, seen(), selected=named)
             return menus["actor"]
 
         self.filters["actor"].extra["choices"] = actor_choices
@@ -154,7 +166,7 @@ def _selected(data: Any) -> str | None:
 
 
 def viewer_verb_choices(
-    user: Any, actions: QuerySet[Any] | None = None, *, selected: str | None = None
+    user: Any, actions: Seen | None = None, *, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """The verbs of what ``user`` may see (of ``actions`` when given), as (verb, phrase),
     ordered by phrase (see :func:`activityui.menus.verbs_seen_by`)."""
@@ -165,16 +177,23 @@ def viewer_verb_choices(
     return sorted(choices, key=lambda c: c[1].lower())
 
 
-def person_choices(user: Any, actions: QuerySet[Any] | None = None) -> list[tuple[str, str]]:
+def person_choices(
+    user: Any, actions: Seen | None = None, *, selected: str | None = None
+) -> list[tuple[str, str]]:
     """(username, name) of the people who did something ``user`` may see (of ``actions`` when
     given; no visibility rule for the user model needed). Bounded to
     :data:`activityui.menus.MAX_PEOPLE`."""
-    from activityui.menus import people_seen_by
+    from activityui.menus import people_seen_by, person_seen_by
 
     if user is None or not user.is_authenticated:
         return []
+    people = list(people_seen_by(user, actions))
+    if selected and actions is not None and selected not in {p.get_username() for p in people}:
+        # a shared link names someone older than the window: kept when the viewer may see them
+        person = person_seen_by(user, selected)
+        people += [person] if person is not None else []
     choices = []
-    for person in people_seen_by(user, actions):
+    for person in people:
         username = person.get_username()
         name = person.get_full_name() if hasattr(person, "get_full_name") else ""
         choices.append((username, name or username))
@@ -454,7 +473,7 @@ def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
 
 
 def timeline_verb_choices(
-    user: Any = None, actions: QuerySet[Any] | None = None, selected: str | None = None
+    user: Any = None, actions: Seen | None = None, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """The verbs of the timeline's ``actions`` as menu items ("Commented on", "Created", …);
     every registered verb when no ``actions`` are given."""
@@ -464,6 +483,9 @@ def timeline_verb_choices(
         else verb_choices()
     )
     return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in pairs]
+
+
+FEW_CHANGES = 500  # a field changed at most this often is read from the field-change index
 
 
 class TimelineFilterSet(django_filters.FilterSet):
@@ -489,20 +511,42 @@ class TimelineFilterSet(django_filters.FilterSet):
         self,
         *args: Any,
         model: type[Any] | None = None,
-        actions: QuerySet[Any] | None = None,
+        actions: Callable[[], QuerySet[Any]] | None = None,
+        subject: tuple[ContentType, str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``actions``: gives the actions the verb menu is read from (the timeline's newest,
+        limited to what the viewer may see). Called only if the menu is used. ``subject``: the
+        timeline's object (content type, id): the field filter reads its changes from the
+        field-change index."""
         super().__init__(*args, **kwargs)
+        self.subject = subject
         user = getattr(self.request, "user", None)
         verbs: list[list[tuple[str, str]]] = []
 
         def choices() -> list[tuple[str, str]]:
             if not verbs:  # once per filterset, and only if the menu is used
-                verbs.append(timeline_verb_choices(user, actions, _selected(self.data)))
+                seen = seen_in(actions()) if actions is not None else None
+                verbs.append(timeline_verb_choices(user, seen, _selected(self.data)))
             return verbs[0]
 
         self.filters["verb"].extra["choices"] = choices
         self.filters["field"].extra["choices"] = tracked_field_choices(model)
 
     def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if self.subject is None:
+            return queryset.filter(data__changes__has_key=value)
+        # a field changed rarely: its few changes from the field-change index (a walk of the
+        # history would look into every action's data to find them); often: the walk finds a
+        # page of them at once
+        from activityui.models import FieldChange
+
+        content_type, object_id = self.subject
+        changed = list(
+            FieldChange.objects.filter(
+                content_type=content_type, object_id=str(object_id), field=value
+            ).values_list("action_id", flat=True)[: FEW_CHANGES + 1]
+        )
+        if len(changed) <= FEW_CHANGES:
+            return queryset.filter(pk__in=changed)
         return queryset.filter(data__changes__has_key=value)

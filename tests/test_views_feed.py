@@ -209,6 +209,39 @@ def test_feed_person_choices_list_only_people_who_acted_in_what_the_user_may_see
     assert 'value="bob"' not in select  # bob never did anything in Zephyr
 
 
+def test_feed_menus_read_the_newest_actions_and_keep_a_person_a_link_names(client, demo):
+    from activityui.menus import MENU_WINDOW
+
+    dave = demo["alice"].__class__.objects.create_user(
+        "dave", first_name="Dave", last_name="Old", password="x"
+    )
+    project = Project.objects.get(name="Apollo Web")
+    project.team.members.add(dave)
+    task = apollo_task()
+    activityui.record(dave, "archived", task, task.project)  # one action, then many newer
+    activityui.record_bulk(demo["bob"], "updated", [task] * MENU_WINDOW, target=task.project)
+    alice = signed_in(client, demo["alice"])
+    html = alice.get("/activity/").content.decode()
+    actors = re.search(r'<select name="actor".*?</select>', html, re.S).group(0)
+    verbs = re.search(r'<select name="verb".*?</select>', html, re.S).group(0)
+    assert 'value="bob"' in actors
+    assert 'value="dave"' not in actors and 'value="archived"' not in verbs
+    # a link naming dave (or his verb) still filters: he acted where alice may see
+    response = alice.get("/activity/?actor=dave&verb=archived")
+    assert response.status_code == 200
+    assert [a.verb for a in response.context["page"].actions] == ["archived"]
+    assert 'value="dave" selected' in response.content.decode()
+    # erin acted only in Zephyr: a link naming her is not a way to learn her name
+    erin = dave.__class__.objects.create_user("erin", first_name="Erin", last_name="Hidden")
+    zephyr = zephyr_task()
+    zephyr.project.team.members.add(erin)
+    activityui.record(erin, "commented", zephyr, zephyr.project)
+    response = alice.get("/activity/?actor=erin")
+    assert "actor" in response.context["filterset"].form.errors  # an invalid choice
+    assert response.context["page"].actions == []
+    assert "Erin" not in response.content.decode()
+
+
 def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     carol = signed_in(client, demo["carol"])
     ReadMarker.objects.create(
@@ -709,9 +742,9 @@ def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
     assert small_entries >= 10 and large_entries >= 50
     # user, read marker, scope ids, visible ids, the page, the unread actions past the page
     # (the page alone does not reach the marker or 20 unread), follows; then the host
-    # page's nav: permissions (2), the Person menu (1: who acted in this feed) and the Verb
-    # menu (2: the verbs in use, then which of them occur in this feed)
-    assert (small, large) == (12, 12)
+    # page's nav: permissions (2), and the menus (2: the verbs and actors of the feed's
+    # newest MENU_WINDOW actions, then those people)
+    assert (small, large) == (11, 11)
 
 
 def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
@@ -720,8 +753,8 @@ def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
     alice = signed_in(client, demo["alice"])
     small, _ = _page_queries(alice, 10)
     large, _ = _page_queries(alice, 50)
-    # the page reaches the read marker: the badge costs no query (the Verb menu costs 2)
-    assert (small, large) == (11, 11)
+    # the page reaches the read marker: the badge costs no query (the menus cost 2)
+    assert (small, large) == (10, 10)
 
 
 BADGE = re.compile(r'id="aui-unread-team" class="aui-badge">(\d+\+?)?<')
@@ -771,8 +804,8 @@ def test_following_feed_query_count_does_not_grow_with_the_page_size(client, dem
     assert large_entries >= 50
     # user, follows (the scope), read marker, visible ids, the page, followed keys; the nav's
     # team-feed badge (marker, team scope, visible ids, bounded COUNT), permissions (2),
-    # the Person menu (1) and the Verb menu (2: the verbs in use, those of this feed)
-    assert (small, large) == (15, 15)
+    # the menus (2: what the feed's newest actions hold, then those people)
+    assert (small, large) == (14, 14)
 
 
 def test_feed_reveal_of_too_many_reloads_the_page(client, demo):

@@ -28,6 +28,7 @@ from activityui.feeds import (
 )
 from activityui.filters import ActionFilterSet
 from activityui.ids import id_of
+from activityui.menus import MENU_WINDOW
 from activityui.presenters import UNREAD_CAP, FeedDay, count_label, feed_days, present
 from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
@@ -196,7 +197,7 @@ def feed(request: HtmxHttpRequest, feed_name: str | None = None) -> HttpResponse
         request.GET or None,
         queryset=no_actions(),
         request=request,
-        actions=stream.branch_queryset,  # the menus list what occurs in this feed
+        actions=lambda: stream.window(MENU_WINDOW),  # the menus list what occurs in this feed
     )
     valid = filterset.is_valid() if filterset.is_bound else True
     for field_name in filterset.form.errors:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from activityui.conf import app_settings
 from activityui.filters import TimelineFilterSet
 from activityui.ids import id_text
+from activityui.menus import MENU_WINDOW
 from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
 from activityui.rowcache import prefetch_rows
 from activityui.selectors import no_actions, object_stream, page_of, stream_page
@@ -120,7 +121,8 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         queryset=no_actions(),
         request=request,
         model=subject.model,
-        actions=stream.fast_queryset(),
+        subject=(subject.content_type, subject.object_id),
+        actions=lambda: stream.window(MENU_WINDOW),  # the menu lists what occurs here
     )
     if tid != DEFAULT_ID:  # a second timeline of the page: ids of its own (activityui.timelines)
         for name in ("verb", "field"):
