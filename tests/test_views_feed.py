@@ -235,7 +235,7 @@ def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     for _ in range(3):
         activityui.record(demo["bob"], "commented", task, task.project)
     html = carol.get("/projects/").content.decode()
-    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+    assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
 # --- load more ---
@@ -487,6 +487,29 @@ def test_feed_mark_read_post_moves_the_marker_forward_only(client, demo):
     assert ReadMarker.objects.count() == 1
 
 
+def test_feed_mark_read_event_carries_the_new_unread_count(client, demo):
+    import json
+
+    alice = signed_in(client, demo["alice"])
+    seen = newest_action()
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "commented", [task] * 2, target=task.project)
+    activityui.record(demo["alice"], "commented", task, task.project)  # her own: not news
+    response = alice.post(
+        "/activity/read/", {"feed": "team", "cursor": cursor_of(seen)}, headers=HX
+    )
+    assert json.loads(response["HX-Trigger"]) == {"aui:unread": {"feed": "team", "count": "2"}}
+
+
+def test_unread_badge_carries_the_word_new_in_the_users_language(client, demo):
+    # activityui.js rebuilds the badge from the aui:unread event with this word
+    alice = signed_in(client, demo["alice"])
+    french = alice.get("/projects/", headers={"Accept-Language": "fr"}).content.decode()
+    english = alice.get("/projects/", headers={"Accept-Language": "en"}).content.decode()
+    assert 'data-aui-new-label="nouveau" id="aui-unread-team"' in french
+    assert 'data-aui-new-label="new" id="aui-unread-team"' in english
+
+
 def test_feed_mark_read_without_htmx_redirects_to_the_feed(client, demo):
     response = signed_in(client, demo["alice"]).post(
         "/activity/read/", {"feed": "following", "cursor": cursor_of(newest_action())}
@@ -541,7 +564,7 @@ def test_feed_own_actions_are_not_news(client, demo):
     activityui.record(demo["alice"], "commented", task, task.project)
     html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
     assert "New since your last visit" not in html
-    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+    assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
 def test_feed_unread_badge_is_capped(client, demo):
