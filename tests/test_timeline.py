@@ -145,6 +145,34 @@ def test_timeline_vary_headers(client, demo, task):
     assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]
 
 
+def test_timeline_varies_on_the_page_it_is_shown_in(client, demo, task):
+    # the same URL, embedded in the task's page or on its own, is drawn differently
+    client.force_login(demo["alice"])
+    path = timeline_path(task)
+    htmx = {"HX-Request": "true", "HX-Target": "timeline"}
+    own = client.get(path, headers={**htmx, "HX-Current-URL": f"http://testserver{path}"})
+    embedded = client.get(path, headers={**htmx, "HX-Current-URL": "http://testserver/tasks/1/"})
+    assert own.content != embedded.content
+    for response in (own, embedded):
+        assert "HX-Current-URL" in {v.strip() for v in response["Vary"].split(",")}
+
+
+def test_timeline_filter_pushes_the_clean_url_on_its_own_page_only(client, demo, task):
+    client.force_login(demo["alice"])
+    path = timeline_path(task)
+    htmx = {"HX-Request": "true", "HX-Target": "timeline"}
+    own = client.get(
+        f"{path}?verb=&field=status",
+        headers={**htmx, "HX-Current-URL": f"http://testserver{path}"},
+    )
+    assert own["HX-Push-Url"] == f"{path}?field=status"
+    embedded = client.get(
+        f"{path}?verb=&field=status",
+        headers={**htmx, "HX-Current-URL": "http://testserver/tasks/1/"},
+    )
+    assert "HX-Push-Url" not in embedded
+
+
 def test_timeline_anonymous_is_sent_to_sign_in(client, demo, task):
     response = client.get(timeline_path(task))
     assert response.status_code == 302

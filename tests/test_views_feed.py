@@ -109,6 +109,23 @@ def test_feed_responses_vary_on_the_htmx_target_too(client, demo):
         assert {"HX-Request", "HX-Target"} <= vary
 
 
+def test_feed_every_response_names_the_headers_it_depends_on(client, demo):
+    from activityui.views.common import FRAGMENT_VARY
+
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    responses = [
+        poll(alice, "/activity/", after),  # nothing new: 204
+        alice.get(f"/activity/?after={after}", headers=HX),  # the reveal, nothing to show
+        alice.get("/activity/?before=nope", headers=HX),  # 400
+        alice.get(f"/activity/?before={after}"),  # load more without JavaScript
+    ]
+    assert [r.status_code for r in responses] == [204, 200, 400, 200]
+    for response in responses:
+        vary = {v.strip() for v in response["Vary"].split(",")}
+        assert {*FRAGMENT_VARY, "HX-Target"} <= vary
+
+
 def test_feed_history_restore_gets_the_full_page(client, demo):
     response = signed_in(client, demo["alice"]).get(
         "/activity/?verb=updated", headers={**HX, "HX-History-Restore-Request": "true"}
@@ -160,7 +177,7 @@ def test_feed_invalid_filters_are_form_errors(client, demo, query):
 def test_feed_invalid_filters_update_the_field_errors_out_of_band(client, demo):
     response = signed_in(client, demo["alice"]).get("/activity/?since=nope", headers=HX)
     html = response.content.decode()
-    assert re.search(r'<span id="feed-error-since" class="aui-error" hx-swap-oob="true">\S', html)
+    assert re.search(r'<span id="id_since_error" class="aui-error" hx-swap-oob="true">\S', html)
 
 
 def test_feed_empty_state_with_filters_offers_to_clear_them(client, demo):
@@ -251,7 +268,7 @@ def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     for _ in range(3):
         activityui.record(demo["bob"], "commented", task, task.project)
     html = carol.get("/projects/").content.decode()
-    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+    assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
 # --- load more ---
@@ -503,6 +520,29 @@ def test_feed_mark_read_post_moves_the_marker_forward_only(client, demo):
     assert ReadMarker.objects.count() == 1
 
 
+def test_feed_mark_read_event_carries_the_new_unread_count(client, demo):
+    import json
+
+    alice = signed_in(client, demo["alice"])
+    seen = newest_action()
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "commented", [task] * 2, target=task.project)
+    activityui.record(demo["alice"], "commented", task, task.project)  # her own: not news
+    response = alice.post(
+        "/activity/read/", {"feed": "team", "cursor": cursor_of(seen)}, headers=HX
+    )
+    assert json.loads(response["HX-Trigger"]) == {"aui:unread": {"feed": "team", "count": "2"}}
+
+
+def test_unread_badge_carries_the_word_new_in_the_users_language(client, demo):
+    # activityui.js rebuilds the badge from the aui:unread event with this word
+    alice = signed_in(client, demo["alice"])
+    french = alice.get("/projects/", headers={"Accept-Language": "fr"}).content.decode()
+    english = alice.get("/projects/", headers={"Accept-Language": "en"}).content.decode()
+    assert 'data-aui-new-label="nouveau" id="aui-unread-team"' in french
+    assert 'data-aui-new-label="new" id="aui-unread-team"' in english
+
+
 def test_feed_mark_read_without_htmx_redirects_to_the_feed(client, demo):
     response = signed_in(client, demo["alice"]).post(
         "/activity/read/", {"feed": "following", "cursor": cursor_of(newest_action())}
@@ -557,7 +597,7 @@ def test_feed_own_actions_are_not_news(client, demo):
     activityui.record(demo["alice"], "commented", task, task.project)
     html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
     assert "New since your last visit" not in html
-    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+    assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
 def test_feed_unread_badge_is_capped(client, demo):
@@ -822,4 +862,7 @@ def test_feed_reveal_of_too_many_reloads_the_page(client, demo):
 def test_feed_field_errors_are_tied_to_their_fields(client, demo):
     html = signed_in(client, demo["alice"]).get("/activity/?since=nope").content.decode()
     field = re.search(r'<input type="date" name="since"[^>]*>', html).group(0)
-    assert 'aria-invalid="true"' in field and 'aria-describedby="feed-error-since"' in field
+    described_by = re.search(r'aria-describedby="([^"]+)"', field).group(1)
+    assert 'aria-invalid="true"' in field
+    error = re.search(rf'<span class="aui-error" id="{described_by}">([^<]*)</span>', html)
+    assert error.group(1).strip() == "Enter a valid date."

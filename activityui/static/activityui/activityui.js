@@ -174,7 +174,8 @@
   });
 
   // --- feed: unread badge ------------------------------------------------------------
-  // The read-marker POST answers with HX-Trigger {"aui:unread": {"feed", "count"}}.
+  // The read-marker POST answers with HX-Trigger {"aui:unread": {"feed", "count"}}; the
+  // badge ({% aui_unread_badge %}) carries the word for "new" in the page's language.
   document.addEventListener("aui:unread", function (event) {
     var detail = event.detail || {};
     var badge = document.getElementById("aui-unread-" + detail.feed);
@@ -184,7 +185,7 @@
       badge.append(String(detail.count));
       var hidden = document.createElement("span");
       hidden.className = "aui-visually-hidden";
-      hidden.textContent = " " + (badge.getAttribute("data-aui-new-label") || "new");
+      hidden.textContent = " " + badge.getAttribute("data-aui-new-label");
       badge.append(hidden);
     }
   });
