@@ -25,12 +25,14 @@ from django.http import (
     HttpResponseRedirect,
     QueryDict,
 )
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
 from activityui.history import (
@@ -301,6 +303,8 @@ def _render(
         **context,
     }
     response = render_page(request, TEMPLATE, context, fragment="history-panel", status=status)
+    # the panel's ids come from HX-Target, its links from HX-Current-URL (embedded or not)
+    patch_vary_headers(response, ["HX-Target", "HX-Current-URL"])
     return response
 
 
@@ -491,7 +495,7 @@ def object_restore(request: HtmxHttpRequest, key: str, object_id: str) -> HttpRe
     get.POST = QueryDict()
     get.activityui_notice = message  # type: ignore[attr-defined]
     response = object_timeline(get, subject.key, subject.object_id)
-    response["HX-Trigger"] = "activityui:restored"
+    trigger_client_event(response, "activityui:restored")
     return response
 
 
