@@ -41,7 +41,6 @@ from activityui.history import (
     REASON_CUT,
     REASON_GAP,
     REASON_M2M_GAP,
-    REASON_NO_RECORD,
     REASON_NOT_TRACKED,
     UNKNOWN,
     FieldState,
@@ -181,39 +180,10 @@ def _when(moment: Any) -> str:
 
 def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str, str]]) -> Shown:
     model_field = _model_field(model, state.name)
-    if state.certainty == UNKNOWN and state.reason == REASON_NOT_TRACKED:
-        return Shown(
-            "",
-            _("Not known: this field is recorded only since %(date)s.")
-            % {"date": _when(state.since)},
-            UNKNOWN,
-        )
-    if state.certainty == UNKNOWN and state.reason == REASON_GAP:
-        before, after = (_change_value(model_field, v) for v in state.candidates)
-        return Shown(
-            "",
-            _(
-                "Not known: it changed without being recorded (an import or a bulk change), "
-                "from “%(before)s” to “%(after)s”, before or after this point."
-            )
-            % {"before": before, "after": after},
-            UNKNOWN,
-        )
-    if state.certainty == UNKNOWN and state.reason == REASON_GONE:
-        return Shown("", capfirst(pgettext("object state", "deleted")), UNKNOWN)
-    if state.certainty == UNKNOWN and state.reason == REASON_NO_RECORD:
-        return Shown("", _("Not known: no recorded change mentions this field."), UNKNOWN)
+    if state.certainty == UNKNOWN and state.reason != REASON_M2M_GAP:
+        return _unknown(model_field, state)
     if state.spec.kind == "m2m":
-        parts = []
-        for ref in state.value or []:
-            label = ref.label or f"#{ref.pk}"
-            if (state.name, ref.pk) in missing:
-                label = _("%(label)s (deleted)") % {"label": label}
-            parts.append(label)
-        note = ""
-        if state.reason == REASON_M2M_GAP:
-            note = _("May be incomplete: some of its changes were not recorded.")
-        return Shown(", ".join(parts) or "—", note, state.certainty)
+        return _shown_set(state, missing)
     text = _change_value(model_field, state.value)
     note = ""
     if (
@@ -225,6 +195,39 @@ def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str,
     if state.certainty == PARTIAL and state.reason == REASON_CUT:
         note = _("Only the beginning of this text was recorded.")
     return Shown(text, note, state.certainty, long=state.spec.kind == "text" and len(text) > 80)
+
+
+def _unknown(model_field: Any, state: FieldState) -> Shown:
+    """A value that cannot be known, and why."""
+    if state.reason == REASON_NOT_TRACKED:
+        note = _("Not known: this field is recorded only since %(date)s.") % {
+            "date": _when(state.since)
+        }
+    elif state.reason == REASON_GAP:
+        before, after = (_change_value(model_field, v) for v in state.candidates)
+        note = _(
+            "Not known: it changed without being recorded (an import or a bulk change), "
+            "from “%(before)s” to “%(after)s”, before or after this point."
+        ) % {"before": before, "after": after}
+    elif state.reason == REASON_GONE:
+        note = capfirst(pgettext("object state", "deleted"))
+    else:
+        note = _("Not known: no recorded change mentions this field.")
+    return Shown("", note, UNKNOWN)
+
+
+def _shown_set(state: FieldState, missing: set[tuple[str, str]]) -> Shown:
+    """A many-to-many value: its items' labels, a deleted one said so."""
+    parts = []
+    for ref in state.value or []:
+        label = ref.label or f"#{ref.pk}"
+        if (state.name, ref.pk) in missing:
+            label = _("%(label)s (deleted)") % {"label": label}
+        parts.append(label)
+    note = ""
+    if state.reason == REASON_M2M_GAP:
+        note = _("May be incomplete: some of its changes were not recorded.")
+    return Shown(", ".join(parts) or "—", note, state.certainty)
 
 
 def _rows(model: type[models.Model], left: ObjectState, right: ObjectState) -> list[FieldRow]:
