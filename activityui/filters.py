@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activityui.ids import MAX_ID_LENGTH, id_text, stored_ids
-from activityui.menus import Seen, seen_in
+from activityui.menus import Seen, seen_in, seen_remembered
 from activityui.verbs import get_verb, registered_verbs
 
 MAX_QUERY_LENGTH = 200
@@ -58,11 +58,16 @@ class ActionFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(
-        self, *args: Any, actions: Callable[[], QuerySet[Any]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        actions: Callable[[], QuerySet[Any]] | None = None,
+        menu_scope: str | None = None,
+        **kwargs: Any,
     ) -> None:
         """``actions``: gives the actions the menus are read from (the feed's, limited to what
         the viewer may see; default: everything the viewer may see). Called only if a menu
-        is used."""
+        is used. ``menu_scope``: names them (e.g. ``"feed:team"``) so that what they hold is
+        remembered between page views (:func:`activityui.menus.seen_remembered`)."""
         super().__init__(*args, **kwargs)
         user = getattr(self.request, "user", None)
         selected = _selected(self.data)
@@ -72,7 +77,12 @@ class ActionFilterSet(django_filters.FilterSet):
 
         def seen() -> Seen | None:
             if not read:  # both menus from one read, only if a menu is used
-                read.append(seen_in(actions()) if actions is not None else None)
+                if actions is None:
+                    read.append(None)
+                elif menu_scope is not None and user is not None:
+                    read.append(seen_remembered(user=user, scope=menu_scope, read=actions))
+                else:
+                    read.append(seen_in(actions()))
             return read[0]
 
         def seen_verb_choices() -> list[tuple[str, str]]:
@@ -526,7 +536,12 @@ class TimelineFilterSet(django_filters.FilterSet):
 
         def choices() -> list[tuple[str, str]]:
             if not verbs:  # once per filterset, and only if the menu is used
-                seen = seen_in(actions()) if actions is not None else None
+                seen = None
+                if actions is not None and subject is not None and user is not None:
+                    scope = f"timeline:{subject[0].pk}:{subject[1]}"
+                    seen = seen_remembered(user=user, scope=scope, read=actions)
+                elif actions is not None:
+                    seen = seen_in(actions())
                 verbs.append(timeline_verb_choices(user, seen, _selected(self.data)))
             return verbs[0]
 

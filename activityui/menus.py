@@ -4,12 +4,16 @@ viewer has no trace of); for a feed or timeline, among its newest :data:`MENU_WI
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from actstream.models import Action
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -21,6 +25,8 @@ MAX_PEOPLE = 200  # people listed in the person menu
 # the size of the table (an EXISTS per person or verb walks every action of someone who acted
 # only where the viewer cannot see: seconds at a million actions)
 MENU_WINDOW = 1_000
+MENU_CACHE_SECONDS = 60  # how long a viewer's menus may lag a change of what they may see
+log = logging.getLogger("activityui")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,39 @@ def seen_in(actions: QuerySet[Any]) -> Seen:
         verbs=frozenset(verb for verb, _ct, _id in rows),
         actors=frozenset((ct, oid) for _verb, ct, oid in rows if ct is not None),
     )
+
+
+def seen_remembered(*, user: Any, scope: str, read: Callable[[], QuerySet[Any]]) -> Seen:
+    """:func:`seen_in` of ``read()``, remembered in the ``POLL_CACHE`` cache for this viewer and
+    ``scope`` (a feed's name, a timeline's object) while the site is at the same point (its
+    newest action and highest id, :func:`selectors.site_signature`), for at most
+    :data:`MENU_CACHE_SECONDS`: a page view between two actions reads no window. A new action
+    anywhere reads it again; a change of the viewer's visibility shows in the menus within
+    that time. A cache that fails is a miss."""
+    from activityui.conf import app_settings
+    from activityui.selectors import site_signature
+
+    alias = app_settings.POLL_CACHE
+    known = alias and getattr(user, "is_authenticated", False)
+    signature = site_signature() if known else None
+    if signature is None:
+        return seen_in(read())
+    who = f"{user._meta.label_lower}:{user.pk}"
+    raw = f"{who}|{scope}|{signature[0].isoformat()}|{signature[1]}|{signature[2]}"
+    key = "activityui:menus:" + hashlib.sha256(raw.encode()).hexdigest()
+    try:
+        hit = caches[alias].get(key)
+    except Exception:
+        log.warning("activityui: the menus could not be read from the cache", exc_info=True)
+        hit = None
+    if isinstance(hit, tuple) and len(hit) == 2:
+        return Seen(frozenset(hit[0]), frozenset((ct, oid) for ct, oid in hit[1]))
+    seen = seen_in(read())
+    try:
+        caches[alias].set(key, (sorted(seen.verbs), sorted(seen.actors)), MENU_CACHE_SECONDS)
+    except Exception:
+        log.warning("activityui: the menus could not be written to the cache", exc_info=True)
+    return seen
 
 
 def _visible_actions(user: Any) -> QuerySet[Any]:
@@ -160,5 +199,6 @@ __all__ = [
     "people_seen_by",
     "person_seen_by",
     "seen_in",
+    "seen_remembered",
     "verbs_seen_by",
 ]

@@ -259,6 +259,39 @@ def test_feed_menus_read_the_newest_actions_and_keep_a_person_a_link_names(clien
     assert "Erin" not in response.content.decode()
 
 
+def test_feed_menus_are_remembered_per_viewer_until_the_site_changes(client, demo):
+    from django.core.cache import cache
+
+    cache.clear()
+    alice = signed_in(client, demo["alice"])
+
+    def page() -> tuple[str, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            html = alice.get("/activity/").content.decode()
+        actors = re.search(r'<select name="actor".*?</select>', html, re.S).group(0)
+        return actors, [q["sql"] for q in queries.captured_queries]
+
+    first, cold = page()
+    again, warm = page()
+    assert again == first
+    window = [sql for sql in cold if "DISTINCT" in sql and '"verb"' in sql]
+    assert len(window) == 1  # the window is read once...
+    assert not [sql for sql in warm if "DISTINCT" in sql and '"verb"' in sql]  # ...then remembered
+    # a new person's action changes the site: the menus are read again and name them
+    frank = demo["alice"].__class__.objects.create_user("frank", first_name="Frank")
+    task = apollo_task()
+    task.project.team.members.add(frank)
+    activityui.record(frank, "commented", task, task.project)
+    after, _ = page()
+    assert 'value="frank"' in after and 'value="frank"' not in first
+    # another viewer never gets alice's menus: carol sees no Apollo people
+    carol = Client()
+    carol.force_login(demo["carol"])
+    html = carol.get("/activity/").content.decode()
+    menu = re.search(r'<select name="actor".*?</select>', html, re.S).group(0)
+    assert 'value="frank"' not in menu
+
+
 def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     carol = signed_in(client, demo["carol"])
     ReadMarker.objects.create(
@@ -764,6 +797,8 @@ def _page_queries(
 
     for model in visibility_rules():  # a process-wide cache, warm in a running site
         ContentType.objects.get_for_model(model)
+    with aui_settings(PAGE_SIZE=size):
+        client.get(url, headers=headers or {})  # the menus remembered (menus.seen_remembered)
     with aui_settings(PAGE_SIZE=size), CaptureQueriesContext(connection) as queries:
         response = client.get(url, headers=headers or {})
     assert response.status_code == 200
@@ -782,8 +817,8 @@ def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
     assert small_entries >= 10 and large_entries >= 50
     # user, read marker, scope ids, visible ids, the page, the unread actions past the page
     # (the page alone does not reach the marker or 20 unread), follows; then the host
-    # page's nav: permissions (2), and the menus (2: the verbs and actors of the feed's
-    # newest MENU_WINDOW actions, then those people)
+    # page's nav: permissions (2), and the menus (2: the site's signature, under which what
+    # the feed's newest MENU_WINDOW actions hold is remembered, then those people)
     assert (small, large) == (11, 11)
 
 
@@ -793,7 +828,7 @@ def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
     alice = signed_in(client, demo["alice"])
     small, _ = _page_queries(alice, 10)
     large, _ = _page_queries(alice, 50)
-    # the page reaches the read marker: the badge costs no query (the menus cost 2)
+    # the page reaches the read marker: the badge costs no query (the menus cost 2, warm)
     assert (small, large) == (10, 10)
 
 
@@ -844,7 +879,7 @@ def test_following_feed_query_count_does_not_grow_with_the_page_size(client, dem
     assert large_entries >= 50
     # user, follows (the scope), read marker, visible ids, the page, followed keys; the nav's
     # team-feed badge (marker, team scope, visible ids, bounded COUNT), permissions (2),
-    # the menus (2: what the feed's newest actions hold, then those people)
+    # the menus (2, warm: the site's signature, then the people)
     assert (small, large) == (14, 14)
 
 

@@ -252,6 +252,7 @@ def _listing(request: HtmxHttpRequest, name: str) -> Listing:
         queryset=no_actions(),
         request=request,
         actions=lambda: stream.window(MENU_WINDOW),  # the menus list what occurs in this feed
+        menu_scope=f"feed:{name}",
     )
     valid = filterset.is_valid() if filterset.is_bound else True
     query = filter_query(request, leave_out=CURSOR_PARAMS)
