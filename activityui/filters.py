@@ -137,7 +137,7 @@ def text_search(filterset: Any, queryset: QuerySet[Any], value: str) -> QuerySet
 
 
 def object_type_choices() -> list[tuple[str, str]]:
-    from activityui.capture import tracked_models
+    from activityui.tracked import tracked_models
 
     choices = []
     for model in tracked_models():
@@ -444,7 +444,7 @@ class StaffActionFilterSet(django_filters.FilterSet):
 
 def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
     """The fields whose changes capture records for ``model`` (empty when it is not tracked)."""
-    from activityui.capture import tracking_for
+    from activityui.tracked import tracking_for
 
     tracking = tracking_for(model) if model is not None else None
     if tracking is None:

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
 
-from activityui.capture import request_context
+from activityui.context import request_context
 
 
 class ActivityUIMiddleware:
