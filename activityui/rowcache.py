@@ -119,7 +119,8 @@ def _icons_url() -> str:
 def row_parts(item: Any) -> tuple[Any, ...] | None:
     """What identifies the row of ``item`` beyond its context and template: the actions it
     shows and the facts of the item the row draws (None: not a row that can be cached)."""
-    from activityui.presenters import ActionEntry, FeedItem, FollowState, TimelineEntry
+    from activityui.days import FeedItem, FollowState
+    from activityui.presenters import ActionEntry, TimelineEntry
 
     if isinstance(item, ActionEntry):
         return ("entry", item.id)
@@ -136,7 +137,8 @@ def row_parts(item: Any) -> tuple[Any, ...] | None:
 def default_row(item: Any) -> tuple[Any, str]:
     """What activityui's own row templates key ``item``'s row by, and which template that is
     (a single feed row is ``_entry.html``, keyed by its entry)."""
-    from activityui.presenters import FeedItem, TimelineEntry
+    from activityui.days import FeedItem
+    from activityui.presenters import TimelineEntry
 
     if isinstance(item, FeedItem):
         if item.is_group:

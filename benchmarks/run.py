@@ -190,7 +190,8 @@ def main() -> None:  # noqa: C901 - one linear script
     from activityui.capture import acting_as, label_of
     from activityui.conf import app_settings
     from activityui.cursors import Cursor, decode_cursor, encode_cursor
-    from activityui.presenters import group_by_day, present
+    from activityui.days import group_by_day
+    from activityui.presenters import present
     from activityui.rowcache import forget_rows
     from activityui.selectors import (
         action_list_for_feed,

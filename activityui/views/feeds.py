@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
+from activityui.days import FeedDay, feed_days
 from activityui.feeds import (
     feed_tabs,
     feed_url,
@@ -28,7 +29,7 @@ from activityui.feeds import (
 )
 from activityui.filters import ActionFilterSet
 from activityui.ids import id_of
-from activityui.presenters import UNREAD_CAP, FeedDay, count_label, feed_days, present
+from activityui.presenters import UNREAD_CAP, count_label, present
 from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
     Signature,

@@ -15,9 +15,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from activityui.days import FollowState
 from activityui.feeds import follow_toggle, unfollow
 from activityui.ids import id_of, id_text
-from activityui.presenters import FollowState
 from activityui.views.common import HtmxHttpRequest
 from activityui.views.feeds import _feed_url
 from activityui.visibility import visible_objects

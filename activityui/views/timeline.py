@@ -15,9 +15,11 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from activityui.conf import app_settings
+from activityui.days import group_by_day
 from activityui.filters import TimelineFilterSet
 from activityui.ids import id_text
-from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
+from activityui.links import timeline_url
+from activityui.presenters import present_timeline, subject_label
 from activityui.rowcache import prefetch_rows
 from activityui.selectors import no_actions, object_stream, page_of, stream_page
 from activityui.timelines import DEFAULT_ID, timeline_id

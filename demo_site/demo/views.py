@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 import activityui
-from activityui.presenters import group_by_day, present
+from activityui.days import group_by_day
+from activityui.presenters import present
 from activityui.selectors import action_list_for_feed, page_of
 from demo_site.demo.forms import CommentForm, TaskStatusForm
 from demo_site.demo.models import Project, Task
