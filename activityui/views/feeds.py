@@ -29,21 +29,23 @@ from activityui.feeds import (
 )
 from activityui.filters import ActionFilterSet
 from activityui.ids import id_of
+from activityui.keyset import page_of
+from activityui.polls import (
+    Signature,
+    known_quiet,
+    newer_than_cursor,
+    quiet_key,
+    remember_quiet,
+    site_signature,
+)
 from activityui.presenters import UNREAD_CAP, count_label, present
 from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
-    Signature,
     Stream,
     UnknownFeed,
     feed_stream,
-    known_quiet,
-    newer_than_cursor,
     no_actions,
-    page_of,
-    quiet_key,
     read_marker_for,
-    remember_quiet,
-    site_signature,
     stream_newer,
     stream_page,
     unread_count,

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 import activityui
 from activityui.days import group_by_day
+from activityui.keyset import page_of
 from activityui.presenters import present
-from activityui.selectors import action_list_for_feed, page_of
+from activityui.selectors import action_list_for_feed
 from demo_site.demo.forms import CommentForm, TaskStatusForm
 from demo_site.demo.models import Project, Task
 
