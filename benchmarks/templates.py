@@ -59,7 +59,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from activityui.days import feed_days
-    from activityui.feeds import followable_types
+    from activityui.follows import followable_types
     from activityui.presenters import present
     from activityui.selectors import feed_stream, stream_page
 

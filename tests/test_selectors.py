@@ -212,7 +212,7 @@ def test_verbs_in_use_of_an_empty_table():
 @pytest.mark.parametrize("who", ["alice", "carol", "staff"])
 def test_unread_count_agrees_with_the_plain_queryset(demo, feed, who):
     """unread_count() reads through the branches; unread_actions() is the plain policy."""
-    from activityui.feeds import follow_toggle
+    from activityui.follows import follow_toggle
     from activityui.models import ReadMarker
 
     user = demo[who]

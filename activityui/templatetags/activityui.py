@@ -273,7 +273,7 @@ def aui_feed_tabs(context: template.Context) -> list[dict[str, Any]]:
 def aui_follow_button(context: template.Context, obj: models.Model) -> SafeString:
     """``{% aui_follow_button obj %}``: the follow/unfollow toggle for ``obj`` (one query)."""
     from activityui.days import FollowState
-    from activityui.feeds import is_following
+    from activityui.follows import is_following
 
     request = context.get("request")
     user = getattr(request, "user", None)

@@ -19,15 +19,9 @@ from django.views.decorators.vary import vary_on_headers
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
 from activityui.days import FeedDay, feed_days
-from activityui.feeds import (
-    feed_tabs,
-    feed_url,
-    followable_types,
-    followed_keys,
-    get_feed,
-    move_read_marker,
-)
+from activityui.feeds import feed_tabs, feed_url, get_feed
 from activityui.filters import ActionFilterSet
+from activityui.follows import followable_types, followed_keys
 from activityui.ids import id_of
 from activityui.keyset import page_of
 from activityui.polls import (
@@ -39,6 +33,7 @@ from activityui.polls import (
     site_signature,
 )
 from activityui.presenters import UNREAD_CAP, count_label, present
+from activityui.readmarkers import move_read_marker
 from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
     Stream,

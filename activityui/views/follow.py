@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from activityui.days import FollowState
-from activityui.feeds import follow_toggle, unfollow
+from activityui.follows import follow_toggle, unfollow
 from activityui.ids import id_of, id_text
 from activityui.views.common import HtmxHttpRequest
 from activityui.views.feeds import _feed_url
