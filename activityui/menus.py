@@ -1,6 +1,7 @@
-"""The choices of the feed's menus, read from what the viewer may see: the verbs that occur
-there and the people who acted there (never a verb the site does not record, never anyone the
-viewer has no trace of)."""
+"""What the filter menus offer, read from what the viewer may see: verbs and people.
+
+The verbs that occur there and the people who acted there (never a verb the site does not
+record, never anyone the viewer has no trace of); ``choices.py`` words them as menu items."""
 
 from __future__ import annotations
 
