@@ -8,6 +8,7 @@ from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, QuerySet
 
+from activityui.keys import type_key
 from activityui.menus import people_seen_by, verbs_seen_by
 from activityui.selectors import verbs_in_use
 from activityui.tracked import tracked_models, tracking_for
@@ -74,7 +75,7 @@ def content_types_in_use() -> list[tuple[str, str]]:
     for content_type in in_use:
         model = content_type.model_class()
         name = str(model._meta.verbose_name) if model else content_type.model
-        choices.append((f"{content_type.app_label}.{content_type.model}", name.capitalize()))
+        choices.append((type_key(content_type), name.capitalize()))
     return sorted(choices, key=lambda c: (c[1].lower(), c[0]))
 
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from activityui.keys import model_for_key
 from activityui.links import object_url
 from activityui.presenters import ActionEntry
 
@@ -134,11 +134,8 @@ def _group_summary(entries: Sequence[ActionEntry]) -> str:
         return ngettext(
             "%(verb)s %(object)s %(count)d time", "%(verb)s %(object)s %(count)d times", count
         ) % {"verb": first.phrase, "object": first.action_object.label, "count": count}
-    try:
-        model = apps.get_model(first.action_object.type_key)
-        plural = str(model._meta.verbose_name_plural)
-    except (LookupError, ValueError):
-        plural = first.action_object.type_name
+    model = model_for_key(first.action_object.type_key)
+    plural = str(model._meta.verbose_name_plural) if model else first.action_object.type_name
     return _("%(verb)s %(count)d %(things)s") % {
         "verb": first.phrase,
         "count": count,

@@ -27,6 +27,7 @@ from activityui.choices import (
     viewer_verb_choices,
 )
 from activityui.ids import MAX_ID_LENGTH, id_text
+from activityui.keys import content_type_for_key
 from activityui.people import actor_help_text, people_matching_q, user_ids_matching
 from activityui.verbs import get_verb
 
@@ -95,8 +96,7 @@ class ActionFilterSet(django_filters.FilterSet):
         return queryset.filter(actor_object_id__in=user_ids_matching(value))
 
     def filter_object_type(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        app_label, _dot, model = value.partition(".")
-        content_type = ContentType.objects.filter(app_label=app_label, model=model).first()
+        content_type = content_type_for_key(value)
         if content_type is None:
             return queryset.none()
         return queryset.filter(
@@ -163,14 +163,6 @@ TYPE_ID_PAIRS = (
 )
 
 
-def _content_type_for(key: str) -> ContentType | None:
-    app_label, _dot, model = key.partition(".")
-    try:
-        return ContentType.objects.get_by_natural_key(app_label, model)
-    except ContentType.DoesNotExist:
-        return None
-
-
 class StaffFilterForm(forms.Form):
     """Cross-field checks of the staff filters: an id needs its type and must fit that type's
     primary key; dates stay in a range every database can store."""
@@ -182,7 +174,7 @@ class StaffFilterForm(forms.Form):
             raw_id = (data.get(id_field) or "").strip()
             data[id_field] = raw_id
             key = data.get(type_field)
-            content_type = _content_type_for(key) if key else None
+            content_type = content_type_for_key(key) if key else None
             self.content_types[type_field] = content_type
             if not raw_id:
                 continue

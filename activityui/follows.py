@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from activityui.ids import id_of
+from activityui.keys import content_type_for_key
 from activityui.visibility import visibility_rules
 
 
@@ -22,10 +23,8 @@ def followed_keys(*, user: Any, refs: Any) -> set[tuple[str, str]]:
     wanted: dict[int, set[str]] = {}
     keys: dict[int, str] = {}
     for key, object_id in refs:
-        app_label, _dot, model = key.partition(".")
-        try:
-            content_type = ContentType.objects.get_by_natural_key(app_label, model)
-        except ContentType.DoesNotExist:
+        content_type = content_type_for_key(key)
+        if content_type is None:
             continue
         wanted.setdefault(content_type.pk, set()).add(str(object_id))
         keys[content_type.pk] = key
