@@ -12,9 +12,10 @@ local), the URL prefix and the templates that draw it. That is the cache key
   cached row never shows a stale time; activityui.js keeps it right while the page stays open.
 
 A host that overrides a row template (``activityui/_entry.html``, ``_feed_item.html``,
-``_timeline_entry.html``, ``_changes.html``) changes :func:`templates_version`, so rows drawn
-by the old template are never served (they expire). A cache that fails is a miss, never an
-error. Settings: ``ROW_CACHE`` (the cache alias, None turns it off), ``ROW_CACHE_TIMEOUT``.
+``_timeline_entry.html``, ``_changes.html``, ``_change.html``) changes
+:func:`templates_version`, so rows drawn by the old template are never served (they expire).
+A cache that fails is a miss, never an error. Settings: ``ROW_CACHE`` (the cache alias, None
+turns it off), ``ROW_CACHE_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ ROW_TEMPLATES = (
     "activityui/_feed_item.html",
     "activityui/_timeline_entry.html",
     "activityui/_changes.html",
+    "activityui/_change.html",
     "activityui/_follow_button.html",
     "activityui/_staff_row.html",
 )
