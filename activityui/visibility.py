@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import F, Q, QuerySet, Value
 
@@ -57,6 +58,23 @@ def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[st
     if objects is None:
         return None
     return stored_ids(objects)
+
+
+def visible_object(user: Any, content_type: ContentType, raw_id: str) -> models.Model | None:
+    """The object of ``content_type`` whose pk reads ``raw_id``, if its model has a rule and
+    ``user`` may see it; None otherwise (missing, hidden, unruled or a malformed id alike)."""
+    if "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
+        return None
+    model = content_type.model_class()
+    objects = visible_objects(model, user) if model is not None else None
+    if objects is None or model is None:
+        return None
+    try:
+        pk = model._meta.pk.to_python(raw_id)
+        obj: models.Model | None = objects.filter(pk=pk).first()
+    except (ValidationError, ValueError, TypeError, OverflowError):
+        return None
+    return obj
 
 
 def can_see(user: Any, obj: models.Model) -> bool:

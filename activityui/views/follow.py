@@ -20,24 +20,14 @@ from activityui.ids import id_of, id_text
 from activityui.keys import content_type_for_key
 from activityui.views.common import HtmxHttpRequest
 from activityui.views.feeds import _feed_url
-from activityui.visibility import visible_objects
+from activityui.visibility import visible_object
 
 
 def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
     """The object behind ``key``/``object_id`` if it has a visibility rule and ``user`` may
     see it; 404 otherwise (also for objects that exist but are hidden)."""
     content_type = content_type_for_key(key)
-    if content_type is None or "\x00" in object_id:  # PostgreSQL refuses NUL in text: a 500
-        raise Http404("No such object")
-    model = content_type.model_class()
-    objects = visible_objects(model, user) if model is not None else None
-    if objects is None or model is None:
-        raise Http404("No such object")
-    try:
-        pk = model._meta.pk.to_python(object_id)
-        obj: models.Model | None = objects.filter(pk=pk).first()
-    except (ValidationError, ValueError, TypeError, OverflowError) as exc:
-        raise Http404("No such object") from exc
+    obj = visible_object(user, content_type, object_id) if content_type is not None else None
     if obj is None:
         raise Http404("No such object")
     return obj
