@@ -6,10 +6,10 @@ from typing import Any
 
 from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 
 from activityui.keys import type_key
-from activityui.menus import people_seen_by, verbs_seen_by
+from activityui.menus import Seen, people_seen_by, person_seen_by, verbs_seen_by
 from activityui.selectors import verbs_in_use
 from activityui.tracked import tracked_models, tracking_for
 from activityui.verbs import get_verb, registered_verbs
@@ -27,7 +27,7 @@ def object_type_choices() -> list[tuple[str, str]]:
 
 
 def viewer_verb_choices(
-    user: Any, actions: QuerySet[Any] | None = None, *, selected: str | None = None
+    user: Any, actions: Seen | None = None, *, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """The verbs of what ``user`` may see (of ``actions`` when given), as (verb, phrase),
     ordered by phrase (see :func:`activityui.menus.verbs_seen_by`)."""
@@ -36,14 +36,21 @@ def viewer_verb_choices(
     return sorted(choices, key=lambda c: c[1].lower())
 
 
-def person_choices(user: Any, actions: QuerySet[Any] | None = None) -> list[tuple[str, str]]:
+def person_choices(
+    user: Any, actions: Seen | None = None, *, selected: str | None = None
+) -> list[tuple[str, str]]:
     """(username, name) of the people who did something ``user`` may see (of ``actions`` when
     given; no visibility rule for the user model needed). Bounded to
     :data:`activityui.menus.MAX_PEOPLE`."""
     if user is None or not user.is_authenticated:
         return []
+    people = list(people_seen_by(user, actions))
+    if selected and actions is not None and selected not in {p.get_username() for p in people}:
+        # a shared link names someone older than the window: kept when the viewer may see them
+        person = person_seen_by(user, selected)
+        people += [person] if person is not None else []
     choices = []
-    for person in people_seen_by(user, actions):
+    for person in people:
         username = person.get_username()
         name = person.get_full_name() if hasattr(person, "get_full_name") else ""
         choices.append((username, name or username))
@@ -89,7 +96,7 @@ def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
 
 
 def timeline_verb_choices(
-    user: Any = None, actions: QuerySet[Any] | None = None, selected: str | None = None
+    user: Any = None, actions: Seen | None = None, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """The verbs of the timeline's ``actions`` as menu items ("Commented on", "Created", …);
     every registered verb when no ``actions`` are given."""

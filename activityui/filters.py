@@ -28,6 +28,7 @@ from activityui.choices import (
 )
 from activityui.ids import MAX_ID_LENGTH, id_text
 from activityui.keys import content_type_for_key
+from activityui.menus import Seen, seen_in
 from activityui.people import actor_help_text, people_matching_q, user_ids_matching
 from activityui.verbs import get_verb
 
@@ -74,10 +75,16 @@ class ActionFilterSet(django_filters.FilterSet):
         selected = _selected(self.data)
         menus: dict[str, list[tuple[str, str]]] = {}
 
+        read: list[Seen | None] = []
+
+        def seen() -> Seen | None:
+            if not read:  # both menus from one read, only if a menu is used
+                read.append(seen_in(actions()) if actions is not None else None)
+            return read[0]
+
         def seen_verb_choices() -> list[tuple[str, str]]:
             if "verb" not in menus:  # once per filterset, and only if the menu is used
-                seen = actions() if actions is not None else None
-                menus["verb"] = viewer_verb_choices(user, seen, selected=selected)
+                menus["verb"] = viewer_verb_choices(user, seen(), selected=selected)
             return menus["verb"]
 
         self.filters["verb"].extra["choices"] = seen_verb_choices
@@ -86,8 +93,13 @@ class ActionFilterSet(django_filters.FilterSet):
         def actor_choices() -> list[tuple[str, str]]:
             # only people who did something the user may see: the menu reveals no one else
             if "actor" not in menus:
-                seen = actions() if actions is not None else None
-                menus["actor"] = person_choices(user, seen)
+                wanted = self.data.get("actor") if self.data is not None else None
+                named = (
+                    wanted
+                    if isinstance(wanted, str) and 0 < len(wanted) <= 255 and "\x00" not in wanted
+                    else None
+                )
+                menus["actor"] = person_choices(user, seen(), selected=named)
             return menus["actor"]
 
         self.filters["actor"].extra["choices"] = actor_choices
@@ -307,6 +319,9 @@ class StaffActionFilterSet(django_filters.FilterSet):
 # --- object timeline ---
 
 
+FEW_CHANGES = 500  # a field changed at most this often is read from the field-change index
+
+
 class TimelineFilterSet(django_filters.FilterSet):
     """Filters of an object timeline: one verb, or only the actions that changed one field."""
 
@@ -330,20 +345,42 @@ class TimelineFilterSet(django_filters.FilterSet):
         self,
         *args: Any,
         model: type[Any] | None = None,
-        actions: QuerySet[Any] | None = None,
+        actions: Callable[[], QuerySet[Any]] | None = None,
+        subject: tuple[ContentType, str] | None = None,
         **kwargs: Any,
     ) -> None:
+        """``actions``: gives the actions the verb menu is read from (the timeline's newest,
+        limited to what the viewer may see). Called only if the menu is used. ``subject``: the
+        timeline's object (content type, id): the field filter reads its changes from the
+        field-change index."""
         super().__init__(*args, **kwargs)
+        self.subject = subject
         user = getattr(self.request, "user", None)
         verbs: list[list[tuple[str, str]]] = []
 
         def choices() -> list[tuple[str, str]]:
             if not verbs:  # once per filterset, and only if the menu is used
-                verbs.append(timeline_verb_choices(user, actions, _selected(self.data)))
+                seen = seen_in(actions()) if actions is not None else None
+                verbs.append(timeline_verb_choices(user, seen, _selected(self.data)))
             return verbs[0]
 
         self.filters["verb"].extra["choices"] = choices
         self.filters["field"].extra["choices"] = tracked_field_choices(model)
 
     def filter_field(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if self.subject is None:
+            return queryset.filter(data__changes__has_key=value)
+        # a field changed rarely: its few changes from the field-change index (a walk of the
+        # history would look into every action's data to find them); often: the walk finds a
+        # page of them at once
+        from activityui.models import FieldChange
+
+        content_type, object_id = self.subject
+        changed = list(
+            FieldChange.objects.filter(
+                content_type=content_type, object_id=str(object_id), field=value
+            ).values_list("action_id", flat=True)[: FEW_CHANGES + 1]
+        )
+        if len(changed) <= FEW_CHANGES:
+            return queryset.filter(pk__in=changed)
         return queryset.filter(data__changes__has_key=value)

@@ -15,9 +15,9 @@ The values are rebuilt from what capture recorded (``Action.data["changes"]``), 
 
 The pure part (:func:`reconstruct`) takes the rows and returns :class:`FieldState` objects; the
 reading part (:func:`state_as_of`) costs a fixed number of queries whatever the length of the
-history: one pass over the object's actions that finds, per field, the moment of its last change
-at or before the entry and of its first change after it (conditional MIN/MAX), the rows at those
-moments, and for many-to-many fields their later changes, the entry itself and the current sets.
+history, each a few index probes: the field-change index (``FieldChange``, kept by database
+triggers) gives each field's nearest recorded change on either side of the entry, then those
+actions by id; for many-to-many fields their later changes, the entry itself and the sets now.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from typing import Any
 from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Case, F, Max, Min, Q, When
+from django.db.models import Q, QuerySet, Subquery
 
 from activityui.capture import TRUNCATION_MARKER, label_of, stored_value, tracking_for
 from activityui.conf import app_settings
 from activityui.cursors import Cursor
+from activityui.models import FieldChange
 
 EXACT = "exact"
 PARTIAL = "partial"  # text cut when it was recorded: its beginning is known
@@ -390,14 +391,6 @@ def _object_actions(content_type: ContentType, object_id: str) -> Any:
     )
 
 
-def _after(cursor: tuple[dt.datetime, int]) -> Q:
-    return Q(timestamp__gt=cursor[0]) | Q(timestamp=cursor[0], id__gt=cursor[1])
-
-
-def _at_or_before(cursor: tuple[dt.datetime, int]) -> Q:
-    return Q(timestamp__lt=cursor[0]) | Q(timestamp=cursor[0], id__lte=cursor[1])
-
-
 def _recorded(row: tuple[Any, ...]) -> Recorded:
     pk, timestamp, changes, actor = row
     return Recorded(
@@ -411,22 +404,36 @@ def _recorded(row: tuple[Any, ...]) -> Recorded:
 _ROW = ("id", "timestamp", "data__changes", "data__snapshot__actor__label")
 
 
+def _changes_of(
+    content_type: ContentType, object_id: str, names: Iterable[str]
+) -> QuerySet[FieldChange]:
+    return FieldChange.objects.filter(
+        content_type=content_type, object_id=str(object_id), field__in=list(names)
+    )
+
+
+def _changes_after(changes: QuerySet[FieldChange], at: tuple[dt.datetime, int]) -> Any:
+    # a timestamp range the index serves, less the few rows at ``at``'s own timestamp
+    return changes.filter(timestamp__gte=at[0]).exclude(timestamp=at[0], action_id__lte=at[1])
+
+
+def _changes_at_or_before(changes: QuerySet[FieldChange], at: tuple[dt.datetime, int]) -> Any:
+    return changes.filter(timestamp__lte=at[0]).exclude(timestamp=at[0], action_id__gt=at[1])
+
+
 def recorded_after(
     content_type: ContentType,
     object_id: str,
     at: tuple[dt.datetime, int],
-    names: Iterable[str] | None = None,
+    names: Iterable[str],
 ) -> list[Recorded]:
-    """The recorded changes of the object after ``at`` (of the fields ``names``, when given),
-    oldest first (one query)."""
-    rows = _object_actions(content_type, object_id).filter(_after(at))
-    wanted = list(names) if names is not None else None
-    if wanted is not None:
-        if not wanted:
-            return []
-        rows = rows.filter(data__changes__has_any_keys=wanted)
-    else:
-        rows = rows.filter(data__has_key="changes")
+    """The recorded changes of the fields ``names`` of the object after ``at``, oldest first
+    (one query: a range of the field-change index, then those actions by id)."""
+    names = list(names)
+    if not names:
+        return []
+    later = _changes_after(_changes_of(content_type, object_id, names), at)
+    rows = Action.objects.filter(pk__in=later.values("action_id"))
     return [_recorded(row) for row in rows.order_by("timestamp", "id").values_list(*_ROW)]
 
 
@@ -438,56 +445,30 @@ def nearest_changes(
 ) -> tuple[dict[str, Recorded | None], dict[str, Recorded | None]]:
     """Per field, the last recorded change to it at or before ``at`` and the first one after.
 
-    Two queries whatever the length of the history: one pass over the object's actions that
-    finds, per field, the moment of each (conditional MIN/MAX), then the rows at those moments.
+    One query whatever the length of the history: per field, two probes of the field-change
+    index (the nearest row on each side of ``at``) as scalar subqueries, and the actions they
+    name by primary key.
     """
     names = list(names)
     if not names:
         return {}, {}
-    before_q, after_q = _at_or_before(at), _after(at)
-    moments: dict[str, Any] = {}
-    for number, name in enumerate(names):
-        changed = Q(data__changes__has_key=name)
-        moments[f"aui_b{number}"] = Max(Case(When(changed & before_q, then=F("timestamp"))))
-        moments[f"aui_a{number}"] = Min(Case(When(changed & after_q, then=F("timestamp"))))
-    found = _object_actions(content_type, object_id).aggregate(**moments)
-    stamps = {value for value in found.values() if value is not None}
-    rows = (
-        [
-            _recorded(row)
-            for row in _object_actions(content_type, object_id)
-            .filter(timestamp__in=stamps, data__has_key="changes")
-            .values_list(*_ROW)
-        ]
-        if stamps
-        else []
-    )
+    wanted = Q()
+    for name in names:
+        changes = _changes_of(content_type, object_id, [name])
+        older = _changes_at_or_before(changes, at).order_by("-timestamp", "-action_id")
+        newer = _changes_after(changes, at).order_by("timestamp", "action_id")
+        wanted |= Q(pk=Subquery(older.values("action_id")[:1]))
+        wanted |= Q(pk=Subquery(newer.values("action_id")[:1]))
+    rows = [_recorded(row) for row in Action.objects.filter(wanted).values_list(*_ROW)]
+    # each field's nearest change on either side is among the rows: take the closest
     before: dict[str, Recorded | None] = {}
     after: dict[str, Recorded | None] = {}
-    for number, name in enumerate(names):
-        olders = [
-            r
-            for r in rows
-            if r.timestamp == found[f"aui_b{number}"] and r.position <= at and name in r.changes
-        ]
-        newers = [
-            r
-            for r in rows
-            if r.timestamp == found[f"aui_a{number}"] and r.position > at and name in r.changes
-        ]
+    for name in names:
+        olders = [r for r in rows if r.position <= at and name in r.changes]
+        newers = [r for r in rows if r.position > at and name in r.changes]
         before[name] = max(olders, key=lambda r: r.position) if olders else None
         after[name] = min(newers, key=lambda r: r.position) if newers else None
     return before, after
-
-
-def last_changes_at_or_before(
-    content_type: ContentType,
-    object_id: str,
-    at: tuple[dt.datetime, int],
-    names: Iterable[str],
-) -> dict[str, Recorded | None]:
-    """Per field, the last recorded change to it at or before ``at`` (two queries)."""
-    return nearest_changes(content_type, object_id, at, names)[0]
 
 
 @dataclass(frozen=True)

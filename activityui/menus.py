@@ -1,21 +1,49 @@
 """What the filter menus offer, read from what the viewer may see: verbs and people.
 
 The verbs that occur there and the people who acted there (never a verb the site does not
-record, never anyone the viewer has no trace of); ``choices.py`` words them as menu items."""
+record, never anyone the viewer has no trace of); for a feed or timeline, among its newest
+:data:`MENU_WINDOW` actions. ``choices.py`` words them as menu items."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from actstream.models import Action
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
 from activityui.ids import IdText
 
 MAX_VERBS = 60  # distinct verbs looked at (a site records a few dozen at most)
 MAX_PEOPLE = 200  # people listed in the person menu
+# the feeds' and timelines' menus are read from their newest actions: a bounded read whatever
+# the size of the table (an EXISTS per person or verb walks every action of someone who acted
+# only where the viewer cannot see: seconds at a million actions)
+MENU_WINDOW = 1_000
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What some actions hold for the menus: their verbs and their actors (type id, id)."""
+
+    verbs: frozenset[str]
+    actors: frozenset[tuple[int, str]]
+
+
+def seen_in(actions: QuerySet[Any]) -> Seen:
+    """The verbs and actors of ``actions`` (e.g. a feed's window): one query for both menus."""
+    rows = set(
+        actions.order_by()
+        .values_list("verb", "actor_content_type_id", "actor_object_id")
+        .distinct()
+    )
+    return Seen(
+        verbs=frozenset(verb for verb, _ct, _id in rows),
+        actors=frozenset((ct, oid) for _verb, ct, oid in rows if ct is not None),
+    )
 
 
 def _visible_actions(user: Any) -> QuerySet[Any]:
@@ -27,13 +55,17 @@ def _visible_actions(user: Any) -> QuerySet[Any]:
 
 def verbs_seen_by(
     user: Any,
-    actions: QuerySet[Any] | None = None,
+    actions: Seen | None = None,
     *,
     selected: str | None = None,
 ) -> list[str]:
-    """The verbs of the actions ``user`` may see (of ``actions``, e.g. one object's timeline,
-    when given: it must already be limited to what ``user`` may see), in order. The candidates
-    are the verbs of the whole table (one loose index scan of the verb index,
+    """The verbs of the actions ``user`` may see, in order: of ``actions`` when given (what
+    :func:`seen_in` read from e.g. the newest :data:`MENU_WINDOW` actions of a feed or timeline,
+    :meth:`selectors.Stream.window`, already limited to what ``user`` may see), else of
+    everything ``user`` may see.
+
+    With ``actions``: no query of its own. Without: the candidates are
+    the verbs of the whole table (one loose index scan of the verb index,
     :func:`selectors.verbs_in_use`), bounded to :data:`MAX_VERBS`; then one query asks, per
     candidate, whether a visible action has it (an EXISTS that stops at the first row).
 
@@ -44,12 +76,18 @@ def verbs_seen_by(
 
     if user is None or not getattr(user, "is_authenticated", False):
         return []
+    if actions is not None:
+        seen = sorted(actions.verbs)[:MAX_VERBS]
+        registered = {verb.key for verb in registered_verbs()}
+        if selected and selected not in seen and (selected in registered or _recorded(selected)):
+            seen.append(selected)
+        return seen
     candidates = verbs_in_use()[:MAX_VERBS]
     known = set(candidates) | {verb.key for verb in registered_verbs()}
     kept = [selected] if selected and selected in known else []
     if not candidates:
         return kept
-    visible = (actions if actions is not None else _visible_actions(user)).order_by()
+    visible = _visible_actions(user).order_by()
     checks = {f"v{n}": Exists(visible.filter(verb=verb)) for n, verb in enumerate(candidates)}
     # one row to hang the EXISTS columns on: the viewer's own
     viewer = get_user_model()._base_manager.filter(pk=user.pk)
@@ -58,25 +96,71 @@ def verbs_seen_by(
     return seen + [verb for verb in kept if verb not in seen]
 
 
-def people_seen_by(user: Any, actions: QuerySet[Any] | None = None) -> QuerySet[Any]:
-    """The users who did something ``user`` may see (of ``actions`` when given, which must be
-    limited to what ``user`` may see), ``user`` too once they acted; ordered
-    by username, at most :data:`MAX_PEOPLE`. One query: per user an EXISTS that probes the
-    actor index (actor type, actor id) and stops at the first visible action. No visibility
-    rule for the user model is needed: someone whose action you may see is no secret to you."""
+def _recorded(verb: str) -> bool:
+    from activityui.selectors import _plain
+
+    return bool(_plain().filter(verb=verb).exists())
+
+
+def people_seen_by(user: Any, actions: Seen | None = None) -> QuerySet[Any]:
+    """The users who did something ``user`` may see (of ``actions`` when given, e.g. the newest
+    :data:`MENU_WINDOW` actions of a feed, which must be limited to what ``user`` may see),
+    ``user`` too once they acted; ordered by username, at most :data:`MAX_PEOPLE`. No
+    visibility rule for the user model is needed: someone whose action you may see is no
+    secret to you.
+
+    With ``actions`` (read by :func:`seen_in`): one query, for the people.
+    Without: one query, per user an EXISTS that probes the actor index (actor type, actor id)
+    and stops at the first visible action -- which walks every action of someone who acted only
+    where ``user`` cannot see: the feeds and timelines pass a window."""
     user_model = get_user_model()
     if user is None or not getattr(user, "is_authenticated", False):
         return user_model._default_manager.none()
     user_ct = ContentType.objects.get_for_model(user_model)
-    visible = actions if actions is not None else _visible_actions(user)
-    acted = visible.order_by().filter(
-        actor_content_type=user_ct,
-        actor_object_id=IdText(OuterRef("pk"), model=user_model),
+    if actions is not None:
+        texts = {oid for ct, oid in actions.actors if ct == user_ct.pk}
+        pks = []
+        for text in texts:
+            try:
+                pks.append(user_model._meta.pk.to_python(text))
+            except ValidationError:  # not a key of the user model: nobody
+                continue
+        people = user_model._default_manager.filter(pk__in=pks)
+        return people.order_by(user_model.USERNAME_FIELD)[:MAX_PEOPLE]
+    everyone: QuerySet[Any] = _people_acting_for(user).order_by(user_model.USERNAME_FIELD)
+    return everyone[:MAX_PEOPLE]
+
+
+def _people_acting_for(user: Any) -> QuerySet[Any]:
+    user_model = get_user_model()
+    acted = (
+        _visible_actions(user)
+        .order_by()
+        .filter(
+            actor_content_type=ContentType.objects.get_for_model(user_model),
+            actor_object_id=IdText(OuterRef("pk"), model=user_model),
+        )
     )
-    people: QuerySet[Any] = user_model._default_manager.filter(Exists(acted)).order_by(
-        user_model.USERNAME_FIELD
-    )[:MAX_PEOPLE]
-    return people
+    return user_model._default_manager.filter(Exists(acted))
 
 
-__all__ = ["MAX_PEOPLE", "MAX_VERBS", "Action", "people_seen_by", "verbs_seen_by"]
+def person_seen_by(user: Any, username: str) -> Any:
+    """The user called ``username`` if they did something ``user`` may see, else None: a menu
+    read from a window keeps a person a shared link names (one EXISTS for that one person)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    field = get_user_model().USERNAME_FIELD
+    return _people_acting_for(user).filter(**{field: username}).first()
+
+
+__all__ = [
+    "MAX_PEOPLE",
+    "MAX_VERBS",
+    "MENU_WINDOW",
+    "Action",
+    "Seen",
+    "people_seen_by",
+    "person_seen_by",
+    "seen_in",
+    "verbs_seen_by",
+]

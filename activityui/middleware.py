@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from activityui.context import request_context
 
@@ -59,14 +60,14 @@ def sign_in_for_htmx(request: HttpRequest, response: HttpResponseBase) -> HttpRe
     sign_in = urlsplit(resolve_url(settings.LOGIN_URL)).path
     if urlsplit(response["Location"]).path != sign_in:
         return response
+    vary = ["HX-Request", "HX-Boosted", "X-Activityui-Lazy"]
     if request.headers.get("X-Activityui-Lazy"):
         # a part that loads itself into a page the visitor may see (the timeline tag) never
         # takes the window away: it stays as it is, with its plain link (204: nothing swapped)
         quiet = HttpResponse(status=204)
-        patch_vary_headers(quiet, ["HX-Request", "X-Activityui-Lazy"])
+        patch_vary_headers(quiet, vary)
         return quiet
     back = htmx.current_url_abs_path or request.get_full_path()
-    redirect = HttpResponse(status=204)
-    redirect["HX-Redirect"] = redirect_to_login(back)["Location"]
-    patch_vary_headers(redirect, ["HX-Request"])
+    redirect = HttpResponseClientRedirect(redirect_to_login(back)["Location"], status=204)
+    patch_vary_headers(redirect, [*vary, "HX-Current-URL"])  # back to the page it was on
     return redirect

@@ -1,4 +1,4 @@
-"""activityui's own tables: one read marker per user and feed (no row per action)."""
+"""activityui's own tables: read markers (one per user and feed) and the field-change index."""
 
 from __future__ import annotations
 
@@ -26,3 +26,44 @@ class ReadMarker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.feed} · {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class FieldChange(models.Model):
+    """One field of one object changed by one recorded action: the index that lets history
+    reads (as of, compare, restore) find a field's nearest changes by two index probes instead
+    of reading the object's whole history.
+
+    Written by database triggers on ``actstream_action`` (insert, update, delete; see migration
+    0005), so every action with ``data["changes"]`` is indexed however it was written: capture,
+    ``bulk_create``, raw SQL. Never written by Python code.
+    """
+
+    action = models.ForeignKey(
+        "actstream.Action",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    object_id = models.CharField(max_length=255)
+    field = models.CharField(max_length=255)
+    timestamp = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("field change")
+        verbose_name_plural = _("field changes")
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_id", "field", "timestamp", "action"],
+                name="aui_fieldchange_nearest",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id}.{self.field} @ {self.action_id}"

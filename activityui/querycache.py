@@ -47,28 +47,32 @@ stats = {"runs": 0, "compiled": 0}
 def _shape_of(value: Any, leaves: list[Any]) -> Any:
     if value is None or isinstance(value, bool):
         return ("c", value)
+    if isinstance(value, Q | list | tuple):
+        return _container_shape(value, leaves)
+    return _leaf_shape(value, leaves)
+
+
+def _container_shape(value: Q | list[Any] | tuple[Any, ...], leaves: list[Any]) -> Any:
+    """A Q, a (lookup, value) pair or a list of values: their structure, values as leaves."""
     if isinstance(value, Q):
-        return (
-            "q",
-            value.connector,
-            value.negated,
-            tuple(_shape_of(child, leaves) for child in value.children),
-        )
+        children = tuple(_shape_of(child, leaves) for child in value.children)
+        return ("q", value.connector, value.negated, children)
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
         return ("t", value[0], _shape_of(value[1], leaves))
-    if isinstance(value, list | tuple):
-        return ("l", len(value), tuple(_shape_of(item, leaves) for item in value))
-    if isinstance(value, int):
-        leaves.append(value)
-        return "i"
-    if isinstance(value, str):
-        leaves.append(value)
-        return "s"
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise Unshaped("naive datetime")
-        leaves.append(value)
-        return "d"
+    return ("l", len(value), tuple(_shape_of(item, leaves) for item in value))
+
+
+_LEAF_KINDS: tuple[tuple[type, str], ...] = ((int, "i"), (str, "s"), (dt.datetime, "d"))
+
+
+def _leaf_shape(value: Any, leaves: list[Any]) -> Any:
+    """One value: its kind in the shape, the value itself (or a model's pk) in ``leaves``."""
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        raise Unshaped("naive datetime")
+    for kind, code in _LEAF_KINDS:
+        if isinstance(value, kind):
+            leaves.append(value)
+            return code
     if isinstance(value, models.Model) and not isinstance(value, type):
         if value.pk is None:
             raise Unshaped("unsaved instance")

@@ -129,6 +129,33 @@ class Stream:
         feed of someone in no team. Nothing needs reading."""
         return not self.branches
 
+    def window(self, size: int) -> QuerySet[Any]:
+        """The newest ``size`` actions of the stream (what the viewer may see), unsliced: one
+        LIMITed index scan per branch, as :func:`stream_page` reads a page. The feed's and
+        timeline's menus are read from it (:data:`activityui.menus.MENU_WINDOW`)."""
+        if self.empty:
+            return _plain().none()
+        branches = self.branches if 1 < len(self.branches) <= MAX_BRANCHES else ()
+        if not branches:
+            newest = self.fast_queryset().order_by(*NEWEST_FIRST).values("pk")[:size]
+            return _plain().filter(pk__in=newest)
+        return _plain().filter(pk__in=_union_ids(self._arms(branches, before=None), limit=size))
+
+    def _arms(self, branches: Sequence[Q], *, before: Cursor | None) -> list[list[Q]]:
+        """Per branch, its conditions: the branch, its visibility test, the cursor."""
+        if self.restricted:
+            wanted = [model for branch in branches for model in self.visibility.models_for(branch)]
+            self.visibility.prefetch(wanted)
+        arms = []
+        for branch in branches:
+            conditions = [branch]
+            if self.restricted:
+                conditions.append(self.visibility.branch_q(branch))
+            if before is not None:
+                conditions.extend(older_than_q(before))
+            arms.append(conditions)
+        return arms
+
     def branch_queryset(self) -> QuerySet[Any]:
         """The rows of :attr:`queryset` as one OR of the branches, each with only the
         visibility test it needs (the visible ids :func:`stream_page` has read already)."""
@@ -181,17 +208,7 @@ def stream_page(
         queryset = queryset if narrow is None else narrow(queryset)
         return page_of(queryset, before=before, size=size)
     limit = size + 1
-    if stream.restricted:
-        wanted = [model for branch in branches for model in stream.visibility.models_for(branch)]
-        stream.visibility.prefetch(wanted)
-    arms = []
-    for branch in branches:
-        conditions = [branch]
-        if stream.restricted:
-            conditions.append(stream.visibility.branch_q(branch))
-        if before is not None:
-            conditions.extend(older_than_q(before))
-        arms.append(conditions)
+    arms = stream._arms(branches, before=before)
     if narrow is None:  # the SQL of this shape of page, compiled once (activityui.querycache)
         rows = _compiled_page_rows(arms, limit)
         if rows is not None:
@@ -203,6 +220,13 @@ def stream_page(
 def _union_page(arms: Sequence[Sequence[Q]], *, narrow: Narrow | None, limit: int) -> QuerySet[Any]:
     """Up to ``limit`` actions, newest first, of the union of one LIMITed scan per arm (the
     conditions of one branch)."""
+    return _actions().filter(pk__in=_union_ids(arms, narrow=narrow, limit=limit))[:limit]
+
+
+def _union_ids(
+    arms: Sequence[Sequence[Q]], *, narrow: Narrow | None = None, limit: int
+) -> QuerySet[Any]:
+    """The ids of the newest ``limit`` actions of each arm, as one UNION ALL."""
     compound_limits = connections[_plain().db].features.supports_slicing_ordering_in_compound
     parts = []
     for conditions in arms:
@@ -214,8 +238,7 @@ def _union_page(arms: Sequence[Sequence[Q]], *, narrow: Narrow | None, limit: in
             parts.append(limited)
         else:  # SQLite forbids LIMIT in the arms of a compound SELECT: "pk IN (limited)"
             parts.append(_plain().filter(pk__in=limited).values("pk"))
-    ids = parts[0].union(*parts[1:], all=True)
-    return _actions().filter(pk__in=ids)[:limit]
+    return parts[0].union(*parts[1:], all=True)
 
 
 def _compiled_page_rows(arms: Sequence[Sequence[Q]], limit: int) -> list[Any] | None:

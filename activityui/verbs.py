@@ -1,4 +1,4 @@
-"""The verb registry: how each stored verb reads, which icon it gets, how it renders."""
+"""The verb registry: how each stored verb reads and which icon it gets."""
 
 from __future__ import annotations
 
@@ -19,24 +19,21 @@ class Verb:
     key: str
     phrase: str | Promise  # "created", "commented on": shown between actor and object
     icon: str = "dot"  # id of a symbol in static/activityui/icons.svg
-    template: str | None = None  # optional template for a richer body
 
 
 _registry: dict[str, Verb] = {}
 
 
-def register_verb(
-    key: str, phrase: str | Promise, *, icon: str = "dot", template: str | None = None
-) -> Verb:
+def register_verb(key: str, phrase: str | Promise, *, icon: str = "dot") -> Verb:
     """Register (or replace) how ``key`` is displayed. Verbs are stored untranslated.
 
     ``phrase`` is shown between the actor and the object ("commented on"): pass a lazy
     translation (``gettext_lazy``) so it follows the reader's language. ``icon`` names a symbol
-    of ``static/activityui/icons.svg``; ``template`` optionally renders a richer entry body.
+    of ``static/activityui/icons.svg``.
     """
     if not isinstance(key, str) or not key.strip() or len(key) > 255:
         raise ValueError(f"A verb key is a non-empty text of at most 255 characters: {key!r}")
-    verb = Verb(key=key, phrase=phrase, icon=icon, template=template)
+    verb = Verb(key=key, phrase=phrase, icon=icon)
     _registry[key] = verb
     return verb
 

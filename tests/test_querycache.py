@@ -105,3 +105,29 @@ def test_shape_leaves_values_out():
     three, _ = querycache.shape([[Q(target_object_id__in=["7"], verb="y")]])
     assert one == two != three
     assert (leaves_one, leaves_two) == (["1", "2", "x"], ["7", "9", "y"])
+
+
+def test_shape_names_the_kind_of_every_value():
+    when = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    key, leaves = querycache.shape(
+        [[Q(actor_object_id=7, verb="x", timestamp__lte=when, target=Task(pk=3), public=True)]]
+    )
+    assert key == (
+        (
+            (
+                "q",
+                "AND",
+                False,
+                (
+                    ("t", "actor_object_id", "i"),
+                    ("t", "public", ("c", True)),
+                    ("t", "target", ("m", "demo.task", "int")),
+                    ("t", "timestamp__lte", "d"),
+                    ("t", "verb", "s"),
+                ),
+            ),
+        ),
+    )
+    assert leaves == [7, 3, when, "x"]
+    with pytest.raises(querycache.Unshaped):
+        querycache.shape([[Q(target=Task())]])  # unsaved: no pk to put in the SQL

@@ -21,6 +21,7 @@ from django.test import Client
 import activityui
 from activityui import search
 from activityui.capture import acting_as, record_bulk
+from activityui.models import FieldChange
 from demo_site.demo.models import Task
 from tests.factories import ProjectFactory, TaskFactory, TeamFactory, UserFactory
 
@@ -225,8 +226,16 @@ def test_reindex_rebuild_rewrites_words(corpus):
 def test_seed_bulk_actions_are_indexed(demo):
     from demo_site.demo import seed
 
+    newest = Action.objects.order_by("-pk").values_list("pk", flat=True).first()
     seed.bulk_actions(Action.objects.count() + 300)
     assert indexed_count() == Action.objects.count()
+    # the words written with the bulk rows (COPY on PostgreSQL) are the ones capture writes
+    for word in ["customer", "review", "apollo", "nguyen", "progress"]:
+        assert by_index(word) == by_rule(word), word
+    added = Action.objects.filter(pk__gt=newest)
+    updates = added.filter(data__has_key="changes").count()
+    assert updates > 0
+    assert FieldChange.objects.filter(action_id__gt=newest).count() == updates
 
 
 # --- through the views, as every demo user ---

@@ -126,6 +126,26 @@ def test_staff_htmx_gets_results_fragment(staff_client):
     assert "HX-Request" in response["Vary"]
 
 
+def test_staff_filter_request_pushes_the_clean_url(staff_client):
+    # the filter form sends its empty fields too: the server pushes the URL without them
+    # (the feed does the same), and the rows are those of the clean URL
+    messy = staff_client.get(
+        URL + "?actor=&verb=updated&object_type=&q=+", headers={"HX-Request": "true"}
+    )
+    assert messy["HX-Push-Url"] == URL + "?verb=updated"
+    assert row_ids(messy) == row_ids(staff_client.get(URL + "?verb=updated"))
+    assert staff_client.get(URL, headers={"HX-Request": "true"})["HX-Push-Url"] == URL
+
+
+def test_staff_older_page_link_and_pushed_url_keep_only_the_filters(staff_client):
+    with override_settings(ACTIVITYUI={**settings.ACTIVITYUI, "PAGE_SIZE": 2}):
+        first = staff_client.get(URL + "?actor=&verb=updated").content.decode()
+        older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+        assert re.fullmatch(re.escape(URL) + r"\?verb=updated&before=[\w-]+", older)
+        response = staff_client.get(older, headers={"HX-Request": "true"})
+    assert response["HX-Push-Url"] == older
+
+
 def test_staff_full_page_has_filters_and_results(staff_client):
     body = staff_client.get(URL).content.decode()
     assert 'id="staff-filters"' in body

@@ -145,6 +145,34 @@ def test_timeline_vary_headers(client, demo, task):
     assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]
 
 
+def test_timeline_varies_on_the_page_it_is_shown_in(client, demo, task):
+    # the same URL, embedded in the task's page or on its own, is drawn differently
+    client.force_login(demo["alice"])
+    path = timeline_path(task)
+    htmx = {"HX-Request": "true", "HX-Target": "timeline"}
+    own = client.get(path, headers={**htmx, "HX-Current-URL": f"http://testserver{path}"})
+    embedded = client.get(path, headers={**htmx, "HX-Current-URL": "http://testserver/tasks/1/"})
+    assert own.content != embedded.content
+    for response in (own, embedded):
+        assert "HX-Current-URL" in {v.strip() for v in response["Vary"].split(",")}
+
+
+def test_timeline_filter_pushes_the_clean_url_on_its_own_page_only(client, demo, task):
+    client.force_login(demo["alice"])
+    path = timeline_path(task)
+    htmx = {"HX-Request": "true", "HX-Target": "timeline"}
+    own = client.get(
+        f"{path}?verb=&field=status",
+        headers={**htmx, "HX-Current-URL": f"http://testserver{path}"},
+    )
+    assert own["HX-Push-Url"] == f"{path}?field=status"
+    embedded = client.get(
+        f"{path}?verb=&field=status",
+        headers={**htmx, "HX-Current-URL": "http://testserver/tasks/1/"},
+    )
+    assert "HX-Push-Url" not in embedded
+
+
 def test_timeline_anonymous_is_sent_to_sign_in(client, demo, task):
     response = client.get(timeline_path(task))
     assert response.status_code == 302
@@ -336,6 +364,32 @@ def test_timeline_field_filter_keeps_only_that_fields_changes(client, demo, task
     assert ids == [a.pk for a in status_changes.order_by("-timestamp", "-id")]
     assert len(ids) == 1
     assert 'value="status" selected' in response.content.decode()
+
+
+def test_timeline_field_filter_of_a_rare_and_a_frequent_field(client, demo, task):
+    """A field changed at most FEW_CHANGES times is read from the field-change index, one
+    changed more often by a walk of the history: the same rows either way."""
+    from activityui.filters import FEW_CHANGES
+
+    client.force_login(demo["alice"])
+    many = FEW_CHANGES + 5
+    activityui.record_bulk(
+        demo["bob"], "updated", [task] * many, changes={"priority": [2, 3]}, target=task.project
+    )
+    for field in ("title", "priority"):
+        changed = Action.objects.filter(
+            action_object_object_id=str(task.pk), data__changes__has_key=field
+        ).order_by("-timestamp", "-id")
+        want = [a.pk for a in changed]
+        seen: list[int] = []
+        url = timeline_path(task) + f"?field={field}"
+        while url:
+            response = client.get(url)
+            seen += entry_ids(response)
+            more = re.search(r'href="([^"]*before=[^"]+)"', response.content.decode())
+            url = more.group(1).replace("&amp;", "&") if more else None
+        assert seen == want, field
+    assert len(want) == many
 
 
 def test_timeline_verb_filter(client, demo, task):

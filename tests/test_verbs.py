@@ -23,15 +23,20 @@ def registry():
     verbs._registry.update(saved)
 
 
-def test_register_verb_keeps_phrase_icon_and_template(registry):
-    verb = register_verb(
-        "approved", gettext_lazy("approved"), icon="check", template="demo/verbs/approved.html"
-    )
+def test_register_verb_keeps_phrase_and_icon(registry):
+    verb = register_verb("approved", gettext_lazy("approved"), icon="check")
     assert get_verb("approved") is verb
     assert verb.icon == "check"
-    assert verb.template == "demo/verbs/approved.html"
     assert isinstance(verb.phrase, Promise)  # translated when shown, not when registered
     assert verb in registered_verbs()
+
+
+def test_register_verb_promises_no_template(registry):
+    # a richer body per verb was documented but never rendered: the keyword is gone, so a
+    # host that passes it learns at once instead of waiting for a template that never shows
+    with pytest.raises(TypeError):
+        register_verb("approved", "approved", template="yourapp/approved.html")
+    assert not hasattr(get_verb("approved"), "template")
 
 
 def test_register_verb_replaces_previous(registry):
@@ -56,12 +61,7 @@ def test_builtin_phrase_follows_active_language():
 
 def test_get_verb_unknown_is_plain():
     verb = get_verb("frobnicated")
-    assert (verb.key, verb.phrase, verb.icon, verb.template) == (
-        "frobnicated",
-        "frobnicated",
-        "dot",
-        None,
-    )
+    assert (verb.key, verb.phrase, verb.icon) == ("frobnicated", "frobnicated", "dot")
     assert verb not in registered_verbs()
 
 

@@ -110,6 +110,23 @@ def test_feed_responses_vary_on_the_htmx_target_too(client, demo):
         assert {"HX-Request", "HX-Target"} <= vary
 
 
+def test_feed_every_response_names_the_headers_it_depends_on(client, demo):
+    from activityui.views.common import FRAGMENT_VARY
+
+    alice = signed_in(client, demo["alice"])
+    after = cursor_of(newest_action())
+    responses = [
+        poll(alice, "/activity/", after),  # nothing new: 204
+        alice.get(f"/activity/?after={after}", headers=HX),  # the reveal, nothing to show
+        alice.get("/activity/?before=nope", headers=HX),  # 400
+        alice.get(f"/activity/?before={after}"),  # load more without JavaScript
+    ]
+    assert [r.status_code for r in responses] == [204, 200, 400, 200]
+    for response in responses:
+        vary = {v.strip() for v in response["Vary"].split(",")}
+        assert {*FRAGMENT_VARY, "HX-Target"} <= vary
+
+
 def test_feed_history_restore_gets_the_full_page(client, demo):
     response = signed_in(client, demo["alice"]).get(
         "/activity/?verb=updated", headers={**HX, "HX-History-Restore-Request": "true"}
@@ -161,7 +178,7 @@ def test_feed_invalid_filters_are_form_errors(client, demo, query):
 def test_feed_invalid_filters_update_the_field_errors_out_of_band(client, demo):
     response = signed_in(client, demo["alice"]).get("/activity/?since=nope", headers=HX)
     html = response.content.decode()
-    assert re.search(r'<span id="feed-error-since" class="aui-error" hx-swap-oob="true">\S', html)
+    assert re.search(r'<span id="id_since_error" class="aui-error" hx-swap-oob="true">\S', html)
 
 
 def test_feed_empty_state_with_filters_offers_to_clear_them(client, demo):
@@ -210,6 +227,39 @@ def test_feed_person_choices_list_only_people_who_acted_in_what_the_user_may_see
     assert 'value="bob"' not in select  # bob never did anything in Zephyr
 
 
+def test_feed_menus_read_the_newest_actions_and_keep_a_person_a_link_names(client, demo):
+    from activityui.menus import MENU_WINDOW
+
+    dave = demo["alice"].__class__.objects.create_user(
+        "dave", first_name="Dave", last_name="Old", password="x"
+    )
+    project = Project.objects.get(name="Apollo Web")
+    project.team.members.add(dave)
+    task = apollo_task()
+    activityui.record(dave, "archived", task, task.project)  # one action, then many newer
+    activityui.record_bulk(demo["bob"], "updated", [task] * MENU_WINDOW, target=task.project)
+    alice = signed_in(client, demo["alice"])
+    html = alice.get("/activity/").content.decode()
+    actors = re.search(r'<select name="actor".*?</select>', html, re.S).group(0)
+    verbs = re.search(r'<select name="verb".*?</select>', html, re.S).group(0)
+    assert 'value="bob"' in actors
+    assert 'value="dave"' not in actors and 'value="archived"' not in verbs
+    # a link naming dave (or his verb) still filters: he acted where alice may see
+    response = alice.get("/activity/?actor=dave&verb=archived")
+    assert response.status_code == 200
+    assert [a.verb for a in response.context["page"].actions] == ["archived"]
+    assert 'value="dave" selected' in response.content.decode()
+    # erin acted only in Zephyr: a link naming her is not a way to learn her name
+    erin = dave.__class__.objects.create_user("erin", first_name="Erin", last_name="Hidden")
+    zephyr = zephyr_task()
+    zephyr.project.team.members.add(erin)
+    activityui.record(erin, "commented", zephyr, zephyr.project)
+    response = alice.get("/activity/?actor=erin")
+    assert "actor" in response.context["filterset"].form.errors  # an invalid choice
+    assert response.context["page"].actions == []
+    assert "Erin" not in response.content.decode()
+
+
 def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     carol = signed_in(client, demo["carol"])
     ReadMarker.objects.create(
@@ -219,7 +269,7 @@ def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     for _ in range(3):
         activityui.record(demo["bob"], "commented", task, task.project)
     html = carol.get("/projects/").content.decode()
-    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+    assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
 # --- load more ---
@@ -471,6 +521,29 @@ def test_feed_mark_read_post_moves_the_marker_forward_only(client, demo):
     assert ReadMarker.objects.count() == 1
 
 
+def test_feed_mark_read_event_carries_the_new_unread_count(client, demo):
+    import json
+
+    alice = signed_in(client, demo["alice"])
+    seen = newest_action()
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "commented", [task] * 2, target=task.project)
+    activityui.record(demo["alice"], "commented", task, task.project)  # her own: not news
+    response = alice.post(
+        "/activity/read/", {"feed": "team", "cursor": cursor_of(seen)}, headers=HX
+    )
+    assert json.loads(response["HX-Trigger"]) == {"aui:unread": {"feed": "team", "count": "2"}}
+
+
+def test_unread_badge_carries_the_word_new_in_the_users_language(client, demo):
+    # activityui.js rebuilds the badge from the aui:unread event with this word
+    alice = signed_in(client, demo["alice"])
+    french = alice.get("/projects/", headers={"Accept-Language": "fr"}).content.decode()
+    english = alice.get("/projects/", headers={"Accept-Language": "en"}).content.decode()
+    assert 'data-aui-new-label="nouveau" id="aui-unread-team"' in french
+    assert 'data-aui-new-label="new" id="aui-unread-team"' in english
+
+
 def test_feed_mark_read_without_htmx_redirects_to_the_feed(client, demo):
     response = signed_in(client, demo["alice"]).post(
         "/activity/read/", {"feed": "following", "cursor": cursor_of(newest_action())}
@@ -525,7 +598,7 @@ def test_feed_own_actions_are_not_news(client, demo):
     activityui.record(demo["alice"], "commented", task, task.project)
     html = signed_in(client, demo["alice"]).get("/activity/").content.decode()
     assert "New since your last visit" not in html
-    assert '<span id="aui-unread-team" class="aui-badge"></span>' in html
+    assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
 def test_feed_unread_badge_is_capped(client, demo):
@@ -710,9 +783,9 @@ def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
     assert small_entries >= 10 and large_entries >= 50
     # user, read marker, scope ids, visible ids, the page, the unread actions past the page
     # (the page alone does not reach the marker or 20 unread), follows; then the host
-    # page's nav: permissions (2), the Person menu (1: who acted in this feed) and the Verb
-    # menu (2: the verbs in use, then which of them occur in this feed)
-    assert (small, large) == (12, 12)
+    # page's nav: permissions (2), and the menus (2: the verbs and actors of the feed's
+    # newest MENU_WINDOW actions, then those people)
+    assert (small, large) == (11, 11)
 
 
 def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
@@ -721,8 +794,8 @@ def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
     alice = signed_in(client, demo["alice"])
     small, _ = _page_queries(alice, 10)
     large, _ = _page_queries(alice, 50)
-    # the page reaches the read marker: the badge costs no query (the Verb menu costs 2)
-    assert (small, large) == (11, 11)
+    # the page reaches the read marker: the badge costs no query (the menus cost 2)
+    assert (small, large) == (10, 10)
 
 
 BADGE = re.compile(r'id="aui-unread-team" class="aui-badge">(\d+\+?)?<')
@@ -772,8 +845,8 @@ def test_following_feed_query_count_does_not_grow_with_the_page_size(client, dem
     assert large_entries >= 50
     # user, follows (the scope), read marker, visible ids, the page, followed keys; the nav's
     # team-feed badge (marker, team scope, visible ids, bounded COUNT), permissions (2),
-    # the Person menu (1) and the Verb menu (2: the verbs in use, those of this feed)
-    assert (small, large) == (15, 15)
+    # the menus (2: what the feed's newest actions hold, then those people)
+    assert (small, large) == (14, 14)
 
 
 def test_feed_reveal_of_too_many_reloads_the_page(client, demo):
@@ -790,4 +863,7 @@ def test_feed_reveal_of_too_many_reloads_the_page(client, demo):
 def test_feed_field_errors_are_tied_to_their_fields(client, demo):
     html = signed_in(client, demo["alice"]).get("/activity/?since=nope").content.decode()
     field = re.search(r'<input type="date" name="since"[^>]*>', html).group(0)
-    assert 'aria-invalid="true"' in field and 'aria-describedby="feed-error-since"' in field
+    described_by = re.search(r'aria-describedby="([^"]+)"', field).group(1)
+    assert 'aria-invalid="true"' in field
+    error = re.search(rf'<span class="aui-error" id="{described_by}">([^<]*)</span>', html)
+    assert error.group(1).strip() == "Enter a valid date."

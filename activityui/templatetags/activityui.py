@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import template
@@ -223,17 +224,19 @@ def aui_unread_count(context: template.Context, feed: str) -> str:
     from activityui.selectors import unread_count
 
     request = context.get("request")
-    known = getattr(request, "activityui_unread", {}).get(feed)
-    if known is not None:  # the feed's first page is on show: read the count off it
-        return count_label(known(), UNREAD_CAP)
+    # the feed's first page is on show: its view put how to read the count off the page in
+    # the context (called only here, so a page without a badge costs no query)
+    on_page: Mapping[str, Callable[[], int]] = context.get("activityui_unread") or {}
+    if feed in on_page:
+        return count_label(on_page[feed](), UNREAD_CAP)
     user = getattr(request, "user", None)
     return count_label(unread_count(user=user, feed=feed, limit=UNREAD_CAP), UNREAD_CAP)
 
 
 @register.simple_tag(takes_context=True)
 def aui_unread_badge(context: template.Context, feed: str) -> SafeString:
-    """``{% aui_unread_badge "team" %}``: the count as a badge with a stable id, so that the
-    feed can update it out of band when the user has seen the newest items."""
+    """``{% aui_unread_badge "team" %}``: the count as a badge with a stable id, which
+    activityui.js updates from the ``aui:unread`` event the read marker's POST sends."""
     return render_to_string(
         "activityui/_unread_badge.html",
         {"feed_name": feed, "count": aui_unread_count(context, feed)},

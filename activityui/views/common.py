@@ -1,12 +1,14 @@
-"""What every view shares: the htmx request type, page-or-fragment rendering, cursor parameters."""
+"""What every view shares: the htmx request type, page-or-fragment rendering, cursor and
+filter parameters."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template import Engine
 from django.utils.cache import patch_vary_headers
@@ -21,8 +23,13 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+# the headers is_fragment_request() reads: a response that depends on it names them in Vary
+FRAGMENT_VARY = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+
+
 def is_fragment_request(request: HtmxHttpRequest) -> bool:
-    """True for htmx requests that want a fragment (not boosted, not a history restore)."""
+    """True for htmx requests that want a fragment (not boosted, not a history restore);
+    its answer depends on the headers of ``FRAGMENT_VARY``."""
     htmx = getattr(request, "htmx", None)
     return htmx is not None and bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
@@ -35,12 +42,12 @@ def render_page(
     fragment: str | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """Render the page, or only its ``fragment`` partial for htmx; always ``Vary: HX-Request``."""
+    """Render the page, or only its ``fragment`` partial for htmx (``Vary``: ``FRAGMENT_VARY``)."""
     name = f"{template}#{fragment}" if fragment and is_fragment_request(request) else template
     context.setdefault("activityui_base_template", base_template())
     response = render(request, name, context, status=status)
     flush_rows(request)  # the rows rendered for this page, written to the row cache at once
-    patch_vary_headers(response, ["HX-Request"])
+    patch_vary_headers(response, FRAGMENT_VARY)
     return response
 
 
@@ -83,3 +90,22 @@ def cursor_param(request: HttpRequest, name: str) -> Cursor | None:
         return decode_cursor(value)
     except InvalidCursor as exc:
         raise BadParameter(f"'{name}' is not a valid cursor") from exc
+
+
+def filter_query(request: HttpRequest, *, leave_out: Collection[str]) -> QueryDict:
+    """The request's non-empty parameters without those of ``leave_out`` (cursors): the
+    query string of a clean, shareable URL of the same filters."""
+    query = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        if key in leave_out:
+            continue
+        kept = [value for value in values if value.strip()]
+        if kept:
+            query.setlist(key, kept)
+    return query
+
+
+def url_with_query(path: str, query: QueryDict) -> str:
+    """``path`` with ``query`` (no ``?`` when it is empty)."""
+    encoded = query.urlencode()
+    return f"{path}?{encoded}" if encoded else path

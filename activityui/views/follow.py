@@ -10,16 +10,16 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from activityui.days import FollowState
+from activityui.feeds import feed_url
 from activityui.follows import follow_toggle, unfollow
 from activityui.ids import id_of, id_text
 from activityui.keys import content_type_for_key
 from activityui.views.common import HtmxHttpRequest
-from activityui.views.feeds import _feed_url
 from activityui.visibility import visible_object
 
 
@@ -47,16 +47,15 @@ def _unfollow_hidden(request: HtmxHttpRequest, key: str, object_id: str) -> Http
     if not unfollow(user=request.user, content_type=content_type, object_ids=ids):
         return None
     if not request.htmx:
-        return redirect(_feed_url("following"))
+        return redirect(feed_url("following"))
     # no label: the object's name now is not the user's to learn
     state = FollowState(key, object_id, "", False)
-    response = render(request, "activityui/_follow_button.html", {"follow": state, "next": ""})
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render(request, "activityui/_follow_button.html", {"follow": state, "next": ""})
 
 
 @require_POST
 @login_required
+@vary_on_headers("HX-Request")  # the new button for htmx, a redirect back for a form
 def follow(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
     """Follow or unfollow an object; htmx gets the new button, others go back. An object the
     user may not see (any more) can only be unfollowed."""
@@ -75,13 +74,11 @@ def follow(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
         )
         # only a path: redirect() would take "abc" for a URL name (NoReverseMatch, a 500)
         if not allowed or not target.startswith("/"):
-            target = getattr(obj, "get_absolute_url", lambda: _feed_url("following"))()
+            target = getattr(obj, "get_absolute_url", lambda: feed_url("following"))()
         return redirect(target)
     state = FollowState(key, id_of(obj), str(obj), following)
-    response = render(
+    return render(
         request,
         "activityui/_follow_button.html",
         {"follow": state, "next": request.POST.get("next", "")},
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from activityui.capture import record
 from activityui.chart import activity_chart
@@ -27,8 +28,10 @@ from activityui.views.common import (
     BadParameter,
     HtmxHttpRequest,
     cursor_param,
+    filter_query,
     is_fragment_request,
     render_page,
+    url_with_query,
 )
 from activityui.visibility import STAFF_PERMISSION
 
@@ -45,18 +48,12 @@ def _staff_filterset(request: HttpRequest) -> StaffActionFilterSet:
     return StaffActionFilterSet(request.GET or None, queryset=actions, request=request)
 
 
+PAGE_PARAMS = ("before", "page")  # not filters: a link to the filters leaves them out
+
+
 def _filter_query(request: HttpRequest) -> str:
     """The query string of the filters alone (no cursor): what an export or a link keeps."""
-    query = request.GET.copy()
-    for key in ("before", "page"):
-        query.pop(key, None)
-    for key in list(query):
-        values = [v for v in query.getlist(key) if v.strip()]
-        if values:
-            query.setlist(key, values)
-        else:
-            del query[key]
-    return query.urlencode()
+    return filter_query(request, leave_out=PAGE_PARAMS).urlencode()
 
 
 @transaction.non_atomic_requests
@@ -78,10 +75,15 @@ def staff(request: HtmxHttpRequest) -> HttpResponse:
     else:
         count = 0
         page = page_of(filterset.queryset.none(), size=app_settings.PAGE_SIZE)
-    filter_query = _filter_query(request)
+    query = filter_query(request, leave_out=PAGE_PARAMS)
     list_url = reverse("activityui:staff")
     entries = present(page.actions)
-    prefetch_rows(request, entries, template="activityui/_staff_row.html", extra=[filter_query])
+    prefetch_rows(
+        request, entries, template="activityui/_staff_row.html", extra=[query.urlencode()]
+    )
+    older = query.copy()
+    if page.next_cursor:
+        older["before"] = page.next_cursor
     context = {
         "filterset": filterset,
         "filters_valid": valid,
@@ -92,15 +94,20 @@ def staff(request: HtmxHttpRequest) -> HttpResponse:
         "count_display": number_format(min(count, limit), force_grouping=True)
         + ("+" if count > limit else ""),
         "before": before,
-        "filter_query": filter_query,
-        "permalink": request.build_absolute_uri(
-            f"{list_url}?{filter_query}" if filter_query else list_url
-        ),
+        "filter_query": query.urlencode(),
+        "older_url": url_with_query(list_url, older),
+        "permalink": request.build_absolute_uri(url_with_query(list_url, query)),
         "time_zone": timezone.get_current_timezone_name(),
         "utc_offset": timezone.localtime().strftime("%z"),
         "is_fragment": is_fragment_request(request),
     }
-    return render_page(request, "activityui/staff.html", context, fragment="staff-results")
+    response = render_page(request, "activityui/staff.html", context, fragment="staff-results")
+    if is_fragment_request(request):
+        # the filter form sends its empty fields too: push the clean URL of this page
+        if before is not None:
+            query["before"] = request.GET["before"]
+        push_url(response, url_with_query(list_url, query))
+    return response
 
 
 @transaction.non_atomic_requests
@@ -138,9 +145,7 @@ def staff_chart(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Invalid filters")
     data = filterset.form.cleaned_data if filterset.is_bound else {}
     chart = activity_chart(filterset.qs, since=data.get("since"), until=data.get("until"))
-    query = request.GET.copy()
-    for key in ("before", "page", "since", "until"):
-        query.pop(key, None)
+    query = filter_query(request, leave_out=(*PAGE_PARAMS, "since", "until"))
     list_url = reverse("activityui:staff")
     links = []
     for bar in chart.bars:

@@ -13,13 +13,16 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from activityui.conf import app_settings
+from activityui.cursors import Cursor
 from activityui.days import group_by_day
 from activityui.filters import TimelineFilterSet
 from activityui.ids import id_text
 from activityui.keyset import page_of
 from activityui.links import timeline_url
+from activityui.menus import MENU_WINDOW
 from activityui.presenters import present_timeline, subject_label
 from activityui.rowcache import prefetch_rows
 from activityui.selectors import no_actions, object_stream, stream_page
@@ -28,8 +31,10 @@ from activityui.views.common import (
     BadParameter,
     HtmxHttpRequest,
     cursor_param,
+    filter_query,
     is_fragment_request,
     render_page,
+    url_with_query,
 )
 from activityui.visibility import can_see, can_view_all, visible_objects
 
@@ -89,6 +94,16 @@ def _embedded(request: HtmxHttpRequest) -> bool:
     return urlsplit(request.htmx.current_url_abs_path or "").path != request.path
 
 
+def _fragment(request: HtmxHttpRequest, *, before: Cursor | None, tid: str) -> str:
+    """The partial an htmx request gets: an older page, the list (refreshed after a change)
+    or the whole timeline (its filter form, the template tag's placeholder)."""
+    if before is not None:
+        return "timeline-page"
+    if is_fragment_request(request) and request.htmx.target == f"{tid}-items":
+        return "timeline-items"
+    return "timeline"
+
+
 @transaction.non_atomic_requests
 @require_GET
 @login_required
@@ -123,7 +138,8 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         queryset=no_actions(),
         request=request,
         model=subject.model,
-        actions=stream.fast_queryset(),
+        subject=(subject.content_type, subject.object_id),
+        actions=lambda: stream.window(MENU_WINDOW),  # the menu lists what occurs here
     )
     if tid != DEFAULT_ID:  # a second timeline of the page: ids of its own (activityui.timelines)
         for name in ("verb", "field"):
@@ -144,12 +160,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         else subject_label(entries, subject.key, subject.object_id)
         or f"{subject.type_name} #{subject.object_id}"
     )
-    if before is not None:
-        fragment = "timeline-page"
-    elif is_fragment_request(request) and request.htmx.target == f"{tid}-items":
-        fragment = "timeline-items"
-    else:
-        fragment = "timeline"
+    fragment = _fragment(request, before=before, tid=tid)
     from activityui.views.history import history_links  # the history views import this module
 
     context = {
@@ -178,5 +189,9 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         fragment=fragment,
         status=200 if valid else 400,
     )
-    patch_vary_headers(response, ["HX-Target"])
+    if fragment == "timeline" and is_fragment_request(request) and not context["embedded"]:
+        # the filter form of the timeline's own page: push the clean URL of its filters
+        push_url(response, url_with_query(request.path, filter_query(request, leave_out=())))
+    # the fragment follows the target; the markup, whether it is embedded in another page
+    patch_vary_headers(response, ["HX-Target", "HX-Current-URL"])
     return response

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 import activityui
 from activityui.days import group_by_day
@@ -81,8 +82,15 @@ def _task_for(request, pk, *, for_update=False):
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def task_detail(request, pk):
     task = _task_for(request, pk)
+    if request.htmx and request.GET.get("part") == "facts":  # after a restore in the history
+        return render(
+            request,
+            "demo/task_detail.html#task-facts",
+            {"task": task, "status_form": TaskStatusForm(instance=task)},
+        )
     return render(
         request,
         "demo/task_detail.html",

@@ -95,8 +95,11 @@ def test_alice_views_as_of_last_week_compares_with_now_and_restores_the_status(
     expect(diff.locator("ins")).to_have_text("Fix the login form")
     assert accessible(page) == []
 
-    # back to the history; restore the status bob's change of last week replaced
+    # back to the history: the focus is on the entry the comparison started from
     page.get_by_role("link", name="Back to the history").click()
+    expect(review_entry(page).get_by_role("link", name="Compare with now")).to_be_focused()
+    expect(page).to_have_url(live_server.url + task.get_absolute_url())
+    # restore the status bob's change of last week replaced
     review_entry(page).get_by_role("button", name="Restore Status to “In progress”").click()
     notice = timeline.locator(".aui-history__notice")
     expect(notice).to_have_text("Status restored to “In progress”.")
@@ -111,9 +114,28 @@ def test_alice_views_as_of_last_week_compares_with_now_and_restores_the_status(
     expect(newest).to_contain_text(re.compile(r"Status:\s*Review\s*→\s*In progress"))
     task.refresh_from_db()
     assert task.status == "in_progress"
+    # the task's own facts on the page are read again (the demo listens to activityui:restored)
+    expect(page.locator("#task-status-value")).to_have_text("In progress")
+    expect(page.get_by_label("Status", exact=True)).to_have_value("in_progress")
     # the sentence links to the change it undid
     newest.locator(".aui-tl__restored a").click()
     expect(page.get_by_role("heading", name="As of this change")).to_be_visible()
+    assert console_errors == []
+
+
+def test_back_to_the_history_returns_the_focus_from_the_keyboard(
+    live_server, demo, task, page: Page, console_errors
+):
+    sign_in(page, live_server.url, "alice")
+    page.goto(live_server.url + timeline_path(task))
+    as_of = review_entry(page).get_by_role("link", name="View as of this change")
+    as_of.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="As of this change")).to_be_focused()
+    page.get_by_role("link", name="Back to the history").focus()
+    page.keyboard.press("Enter")
+    expect(review_entry(page).get_by_role("link", name="View as of this change")).to_be_focused()
+    expect(page).to_have_url(live_server.url + timeline_path(task))
     assert console_errors == []
 
 

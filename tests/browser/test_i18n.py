@@ -70,3 +70,31 @@ def test_feed_stays_english_for_an_english_browser(live_server, demo, browser: B
         expect(page.get_by_role("button", name="Filter", exact=True)).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_unread_badge_is_updated_in_the_pages_language(live_server, demo, french_page: Page):
+    from actstream.models import Action
+
+    from activityui.models import ReadMarker
+
+    newest = Action.objects.order_by("-timestamp", "-id").first()
+    ReadMarker.objects.create(
+        user=demo["alice"], feed="team", timestamp=newest.timestamp, action_id=newest.pk
+    )
+    project = Project.objects.filter(team__members=demo["alice"]).order_by("pk").first()
+    for _ in range(2):
+        activityui.record(demo["bob"], "commented", project.tasks.first(), project)
+    french_page.goto(live_server.url + "/projects/")
+    badge = french_page.locator("#aui-unread-team")
+    expect(badge).to_have_text("2 nouveau")
+    # activityui.js rebuilds the badge from the read marker's event with the badge's own word
+    french_page.evaluate(
+        "document.dispatchEvent(new CustomEvent('aui:unread',"
+        " {detail: {feed: 'team', count: '3'}}))"
+    )
+    expect(badge).to_have_text("3 nouveau")
+    # the feed's page moves the read marker (a POST a second after load): the badge empties
+    french_page.goto(live_server.url + "/activity/")
+    expect(french_page.locator(".aui-markread")).to_have_count(0)
+    expect(badge).to_have_text("")
+    expect(french_page.locator(".htmx-request")).to_have_count(0)

@@ -146,8 +146,36 @@
     }
   });
 
+  // --- history: "Back to the history" gives the focus back to the link it was left by -------
+  // The back link names the entry (data-aui-return) and which of its links (as of, compare);
+  // the timeline that replaces the panel holds that entry when it is on its first page, else
+  // the focus goes to the timeline's heading.
+  var returning = null; // the back link whose request is on its way
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-aui-return")) returning = elt;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var config = event.detail.requestConfig;
+    if (!returning || !config || config.elt !== returning) return;
+    var wanted = {
+      entry: returning.getAttribute("data-aui-return"),
+      link: returning.getAttribute("data-aui-return-link"),
+    };
+    returning = null;
+    var entry = document.getElementById(wanted.entry);
+    var link = entry && entry.querySelector('[data-aui-link="' + wanted.link + '"]');
+    if (!link) {
+      var panel = document.getElementById(wanted.entry.replace(/-action-\d+$/, ""));
+      link = panel && panel.querySelector(".aui-timeline__title");
+      if (link) link.setAttribute("tabindex", "-1");
+    }
+    if (link) link.focus();
+  });
+
   // --- feed: unread badge ------------------------------------------------------------
-  // The read-marker POST answers with HX-Trigger {"aui:unread": {"feed", "count"}}.
+  // The read-marker POST answers with HX-Trigger {"aui:unread": {"feed", "count"}}; the
+  // badge ({% aui_unread_badge %}) carries the word for "new" in the page's language.
   document.addEventListener("aui:unread", function (event) {
     var detail = event.detail || {};
     var badge = document.getElementById("aui-unread-" + detail.feed);
@@ -157,7 +185,7 @@
       badge.append(String(detail.count));
       var hidden = document.createElement("span");
       hidden.className = "aui-visually-hidden";
-      hidden.textContent = " " + (badge.getAttribute("data-aui-new-label") || "new");
+      hidden.textContent = " " + badge.getAttribute("data-aui-new-label");
       badge.append(hidden);
     }
   });

@@ -1,6 +1,5 @@
 /* activityui staff console: progressive enhancements only (the page works without them).
    - "Copy link" copies the filter URL (navigator.clipboard; the URL field stays selectable);
-   - filter requests leave empty fields out of the pushed URL;
    - the detail panel takes focus when it opens, and closes with its button or Escape;
    - the filter column starts collapsed on narrow screens. */
 (function () {
@@ -75,16 +74,6 @@
   document.addEventListener("focusin", function (event) {
     var input = event.target;
     if (input instanceof HTMLInputElement && input.id === "staff-permalink") input.select();
-  });
-
-  document.addEventListener("htmx:configRequest", function (event) {
-    var elt = event.detail.elt;
-    if (!elt || elt.id !== "staff-filters") return;
-    var params = event.detail.parameters;
-    Object.keys(params).forEach(function (name) {
-      var value = params[name];
-      if (value === "" || value === null) delete params[name];
-    });
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
