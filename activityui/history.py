@@ -226,57 +226,89 @@ def reconstruct(
     for spec in specs:
         started = since.get(spec.name)
         if started is not None and at[0] < started:
-            states.append(
-                FieldState(spec, None, UNKNOWN, REASON_NOT_TRACKED, since=started),
-            )
-            continue
-        if spec.kind == "m2m":
+            states.append(FieldState(spec, None, UNKNOWN, REASON_NOT_TRACKED, since=started))
+        elif spec.kind == "m2m":
             states.append(_m2m_state(spec, current, ordered, entry))
-            continue
-        after: Any = _MISSING
-        after_record: Recorded | None = None
-        for record in ordered:
-            pair = _pair(record.changes, spec.name)
-            if pair is not None:
-                after, after_record = pair[0], record
-                break
-        if after is _MISSING and current is not None:
-            after = current.get(spec.name)
-        before_record = last_before.get(spec.name)
-        before: Any = _MISSING
-        if before_record is not None:
-            pair = _pair(before_record.changes, spec.name)
-            if pair is not None:
-                before = pair[1]
-        if after is not _MISSING and before is not _MISSING and not same_value(after, before):
-            # an unrecorded change between the two records: before or after ``at``?
-            states.append(
-                FieldState(
-                    spec,
-                    None,
-                    UNKNOWN,
-                    REASON_GAP,
-                    candidates=(before, after),
-                    set_by=before_record,
-                )
-            )
-            continue
-        if after is _MISSING and before is _MISSING:
-            states.append(FieldState(spec, None, UNKNOWN, REASON_NO_RECORD))
-            continue
-        # prefer the current value (never cut) over a recorded one
-        value = after if after is not _MISSING and after_record is None else _MISSING
-        if value is _MISSING:
-            value = before if before is not _MISSING else after
-            if is_cut(after) and before is not _MISSING and not is_cut(before):
-                value = before
-        if is_cut(value):
-            states.append(
-                FieldState(spec, value, PARTIAL, REASON_CUT, set_by=before_record),
-            )
-            continue
-        states.append(FieldState(spec, value, set_by=before_record))
+        else:
+            states.append(_simple_state(spec, current, ordered, last_before.get(spec.name)))
     return states
+
+
+def _first_change(ordered: Sequence[Recorded], name: str) -> tuple[Any, Recorded | None]:
+    """The old value of the first of ``ordered`` that changed ``name``, and that record."""
+    for record in ordered:
+        pair = _pair(record.changes, name)
+        if pair is not None:
+            return pair[0], record
+    return _MISSING, None
+
+
+def _simple_state(
+    spec: FieldSpec,
+    current: Mapping[str, Any] | None,
+    ordered: Sequence[Recorded],
+    before_record: Recorded | None,
+) -> FieldState:
+    """One field that is not many-to-many: the value after ``at`` is the old value of the next
+    change (or the current value), and the new value of the last change at or before it."""
+    after, after_record = _first_change(ordered, spec.name)
+    if after is _MISSING and current is not None:
+        after = current.get(spec.name)
+    pair = _pair(before_record.changes, spec.name) if before_record is not None else None
+    before: Any = pair[1] if pair is not None else _MISSING
+    if after is not _MISSING and before is not _MISSING and not same_value(after, before):
+        # an unrecorded change between the two records: before or after ``at``?
+        return FieldState(
+            spec, None, UNKNOWN, REASON_GAP, candidates=(before, after), set_by=before_record
+        )
+    if after is _MISSING and before is _MISSING:
+        return FieldState(spec, None, UNKNOWN, REASON_NO_RECORD)
+    # prefer the current value (never cut) over a recorded one
+    value = after if after is not _MISSING and after_record is None else _MISSING
+    if value is _MISSING:
+        value = before if before is not _MISSING else after
+        if is_cut(after) and before is not _MISSING and not is_cut(before):
+            value = before
+    if is_cut(value):
+        return FieldState(spec, value, PARTIAL, REASON_CUT, set_by=before_record)
+    return FieldState(spec, value, set_by=before_record)
+
+
+def _refs(values: Iterable[Any]) -> list[Related]:
+    return [ref for ref in (_related(value) for value in values) if ref is not None]
+
+
+def _undo(items: dict[str, Related], record: Recorded, name: str) -> bool:
+    """Undo one record's additions and removals of ``name`` in ``items``; False when they do
+    not add up with what is there (a change made without a record)."""
+    delta = _m2m_delta(record.changes, name)
+    if delta is None:
+        return True
+    consistent = True
+    added, removed = delta
+    for ref in _refs(added):
+        consistent = consistent and ref.pk in items  # added, but not there: removed unrecorded
+        items.pop(ref.pk, None)
+    for ref in _refs(removed):
+        consistent = consistent and ref.pk not in items  # removed, but there: added unrecorded
+        items[ref.pk] = ref
+    return consistent
+
+
+def _redo(items: dict[str, Related], record: Recorded | None, name: str) -> bool:
+    """Apply the entry's own change of ``name`` (it holds right after the entry, whatever the
+    later records say); False when the later records disagreed with it."""
+    delta = _m2m_delta(record.changes, name) if record is not None else None
+    if delta is None:
+        return True
+    consistent = True
+    for ref in _refs(delta[0]):
+        consistent = consistent and ref.pk in items
+        items.setdefault(ref.pk, ref)
+    for ref in _refs(delta[1]):
+        consistent = consistent and ref.pk not in items
+        items.pop(ref.pk, None)
+    return consistent
 
 
 def _m2m_state(
@@ -287,45 +319,11 @@ def _m2m_state(
 ) -> FieldState:
     if current is None:
         return FieldState(spec, None, UNKNOWN, REASON_NO_RECORD)
-    items: dict[str, Related] = {}
-    for value in current.get(spec.name) or []:
-        ref = _related(value)
-        if ref is not None:
-            items[ref.pk] = ref
+    items = {ref.pk: ref for ref in _refs(current.get(spec.name) or [])}
     consistent = True
     for record in reversed(ordered):  # undo, newest first
-        delta = _m2m_delta(record.changes, spec.name)
-        if delta is None:
-            continue
-        added, removed = delta
-        for value in added:
-            ref = _related(value)
-            if ref is None:
-                continue
-            if ref.pk in items:
-                del items[ref.pk]
-            else:
-                consistent = False  # added, but not there now: removed without a record
-        for value in removed:
-            ref = _related(value)
-            if ref is None:
-                continue
-            if ref.pk in items:
-                consistent = False  # removed, but there now: added without a record
-            items[ref.pk] = ref
-    delta = _m2m_delta(entry.changes, spec.name) if entry is not None else None
-    if delta is not None:
-        # the entry's own change holds right after it, whatever the later records say
-        for value in delta[0]:
-            ref = _related(value)
-            if ref is not None and ref.pk not in items:
-                consistent = False
-                items[ref.pk] = ref
-        for value in delta[1]:
-            ref = _related(value)
-            if ref is not None and ref.pk in items:
-                consistent = False
-                del items[ref.pk]
+        consistent = _undo(items, record, spec.name) and consistent
+    consistent = _redo(items, entry, spec.name) and consistent
     value = sorted(items.values(), key=lambda r: (r.label.casefold(), r.pk))
     if not consistent:
         return FieldState(spec, value, UNKNOWN, REASON_M2M_GAP)
@@ -541,36 +539,30 @@ def missing_related(
 ) -> set[tuple[str, str]]:
     """``(field, pk)`` of the foreign keys and many-to-many items in ``states`` whose object no
     longer exists: one query per related model."""
+    named = [
+        (field_state.name, model._meta.get_field(field_state.name).related_model, pk)
+        for state in states
+        for field_state in state.fields
+        if field_state.spec.kind in {"fk", "m2m"}
+        for pk in related_pks(field_state)
+    ]
     wanted: dict[Any, set[str]] = {}
-    by_field: dict[str, Any] = {}
-    for state in states:
-        for field_state in state.fields:
-            if field_state.spec.kind not in {"fk", "m2m"}:
-                continue
-            related_model = model._meta.get_field(field_state.name).related_model
-            by_field[field_state.name] = related_model
-            for pk in related_pks(field_state):
-                wanted.setdefault(related_model, set()).add(pk)
-    existing: dict[Any, set[str]] = {}
-    for related_model, pks in wanted.items():
-        valid = []
-        for pk in pks:
-            try:
-                valid.append(related_model._meta.pk.to_python(pk))
-            except Exception:  # not a pk of this model any more: it cannot exist
-                continue
-        found = related_model._base_manager.filter(pk__in=valid).values_list("pk", flat=True)
-        existing[related_model] = {str(pk) for pk in found}
-    missing = set()
-    for state in states:
-        for field_state in state.fields:
-            related_model = by_field.get(field_state.name)
-            if related_model is None:
-                continue
-            for pk in related_pks(field_state):
-                if pk not in existing.get(related_model, set()):
-                    missing.add((field_state.name, pk))
-    return missing
+    for _name, related_model, pk in named:
+        wanted.setdefault(related_model, set()).add(pk)
+    existing = {related: _existing(related, pks) for related, pks in wanted.items()}
+    return {(name, pk) for name, related, pk in named if pk not in existing[related]}
+
+
+def _existing(related_model: Any, pks: Iterable[str]) -> set[str]:
+    """Which of ``pks`` (as text) are keys of rows of ``related_model`` (one query)."""
+    valid = []
+    for pk in pks:
+        try:
+            valid.append(related_model._meta.pk.to_python(pk))
+        except Exception:  # not a pk of this model any more: it cannot exist
+            continue
+    found = related_model._base_manager.filter(pk__in=valid).values_list("pk", flat=True)
+    return {str(pk) for pk in found}
 
 
 def related_pks(state: FieldState) -> list[str]:

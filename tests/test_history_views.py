@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -165,6 +166,8 @@ def test_compare_two_entries_in_either_order_puts_the_older_first(client, demo, 
         url("object_compare", task), {"from": cursor(created), "to": cursor(renamed)}, headers=hx
     )
     assert a.status_code == b.status_code == 200
+    vary = {v.strip() for v in a["Vary"].split(",")}
+    assert {"HX-Request", "HX-Target", "HX-Current-URL"} <= vary
     strip = re.compile(r'<time[^>]*>.*?</time>|nonce="[^"]*"')
     assert strip.sub("", a.content.decode()) == strip.sub("", b.content.decode())
     assert a.content.decode().index("To do") < a.content.decode().index("Review")
@@ -370,6 +373,8 @@ def test_htmx_restore_answers_with_the_timeline_and_the_restore_on_top(client, d
     assert 'role="status"' in html and "Status restored to “To do”." in html
     newest = re.search(r'id="timeline-action-(\d+)"', html).group(1)
     assert int(newest) == actions_of(task).last().pk
+    # the host page hears of it (the demo's task page reads its facts again)
+    assert "activityui:restored" in json.loads(response["HX-Trigger"])
 
 
 def test_register_history_is_public_and_its_restore_rule_decides(client, demo, task):

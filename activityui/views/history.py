@@ -25,12 +25,14 @@ from django.http import (
     HttpResponseRedirect,
     QueryDict,
 )
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
 from activityui.diffs import LONG_TEXT, DiffPart, condense_diff, word_diff
@@ -40,7 +42,6 @@ from activityui.history import (
     REASON_CUT,
     REASON_GAP,
     REASON_M2M_GAP,
-    REASON_NO_RECORD,
     REASON_NOT_TRACKED,
     UNKNOWN,
     FieldState,
@@ -171,39 +172,10 @@ def _when(moment: Any) -> str:
 
 def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str, str]]) -> Shown:
     model_field = _model_field(model, state.name)
-    if state.certainty == UNKNOWN and state.reason == REASON_NOT_TRACKED:
-        return Shown(
-            "",
-            _("Not known: this field is recorded only since %(date)s.")
-            % {"date": _when(state.since)},
-            UNKNOWN,
-        )
-    if state.certainty == UNKNOWN and state.reason == REASON_GAP:
-        before, after = (_change_value(model_field, v) for v in state.candidates)
-        return Shown(
-            "",
-            _(
-                "Not known: it changed without being recorded (an import or a bulk change), "
-                "from “%(before)s” to “%(after)s”, before or after this point."
-            )
-            % {"before": before, "after": after},
-            UNKNOWN,
-        )
-    if state.certainty == UNKNOWN and state.reason == REASON_GONE:
-        return Shown("", capfirst(pgettext("object state", "deleted")), UNKNOWN)
-    if state.certainty == UNKNOWN and state.reason == REASON_NO_RECORD:
-        return Shown("", _("Not known: no recorded change mentions this field."), UNKNOWN)
+    if state.certainty == UNKNOWN and state.reason != REASON_M2M_GAP:
+        return _unknown(model_field, state)
     if state.spec.kind == "m2m":
-        parts = []
-        for ref in state.value or []:
-            label = ref.label or f"#{ref.pk}"
-            if (state.name, ref.pk) in missing:
-                label = _("%(label)s (deleted)") % {"label": label}
-            parts.append(label)
-        note = ""
-        if state.reason == REASON_M2M_GAP:
-            note = _("May be incomplete: some of its changes were not recorded.")
-        return Shown(", ".join(parts) or "—", note, state.certainty)
+        return _shown_set(state, missing)
     text = _change_value(model_field, state.value)
     note = ""
     if (
@@ -215,6 +187,39 @@ def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str,
     if state.certainty == PARTIAL and state.reason == REASON_CUT:
         note = _("Only the beginning of this text was recorded.")
     return Shown(text, note, state.certainty, long=state.spec.kind == "text" and len(text) > 80)
+
+
+def _unknown(model_field: Any, state: FieldState) -> Shown:
+    """A value that cannot be known, and why."""
+    if state.reason == REASON_NOT_TRACKED:
+        note = _("Not known: this field is recorded only since %(date)s.") % {
+            "date": _when(state.since)
+        }
+    elif state.reason == REASON_GAP:
+        before, after = (_change_value(model_field, v) for v in state.candidates)
+        note = _(
+            "Not known: it changed without being recorded (an import or a bulk change), "
+            "from “%(before)s” to “%(after)s”, before or after this point."
+        ) % {"before": before, "after": after}
+    elif state.reason == REASON_GONE:
+        note = capfirst(pgettext("object state", "deleted"))
+    else:
+        note = _("Not known: no recorded change mentions this field.")
+    return Shown("", note, UNKNOWN)
+
+
+def _shown_set(state: FieldState, missing: set[tuple[str, str]]) -> Shown:
+    """A many-to-many value: its items' labels, a deleted one said so."""
+    parts = []
+    for ref in state.value or []:
+        label = ref.label or f"#{ref.pk}"
+        if (state.name, ref.pk) in missing:
+            label = _("%(label)s (deleted)") % {"label": label}
+        parts.append(label)
+    note = ""
+    if state.reason == REASON_M2M_GAP:
+        note = _("May be incomplete: some of its changes were not recorded.")
+    return Shown(", ".join(parts) or "—", note, state.certainty)
 
 
 def _rows(model: type[models.Model], left: ObjectState, right: ObjectState) -> list[FieldRow]:
@@ -293,6 +298,8 @@ def _render(
         **context,
     }
     response = render_page(request, TEMPLATE, context, fragment="history-panel", status=status)
+    # the panel's ids come from HX-Target, its links from HX-Current-URL (embedded or not)
+    patch_vary_headers(response, ["HX-Target", "HX-Current-URL"])
     return response
 
 
@@ -483,7 +490,7 @@ def object_restore(request: HtmxHttpRequest, key: str, object_id: str) -> HttpRe
     get.POST = QueryDict()
     get.activityui_notice = message  # type: ignore[attr-defined]
     response = object_timeline(get, subject.key, subject.object_id)
-    response["HX-Trigger"] = "activityui:restored"
+    trigger_client_event(response, "activityui:restored")
     return response
 
 
