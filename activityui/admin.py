@@ -24,9 +24,13 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 
+from activityui.days import group_by_day
 from activityui.ids import id_of
-from activityui.presenters import group_by_day, present, timeline_url, type_key
-from activityui.selectors import action_list_for_object, page_of
+from activityui.keys import type_key
+from activityui.keyset import page_of
+from activityui.links import timeline_url
+from activityui.presenters import present
+from activityui.selectors import action_list_for_object
 from activityui.visibility import can_view_all
 
 __all__ = ["ActivityAdminMixin", "staff_console_url"]

@@ -1,3 +1,5 @@
+"""The app config: activityui's name and label; on ready, its system checks and search indexing."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig

@@ -128,7 +128,7 @@ def _served_models() -> list[Any]:
     followable) and the user model (actors)."""
     from django.contrib.auth import get_user_model
 
-    from activityui.capture import tracked_models
+    from activityui.tracked import tracked_models
     from activityui.visibility import visibility_rules
 
     models = [*tracked_models(), *visibility_rules(), get_user_model()]

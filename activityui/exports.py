@@ -22,6 +22,8 @@ from django.db.models.fields.json import KT, KeyTransform
 from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 
+from activityui.keys import type_key
+
 logger = logging.getLogger("activityui.exports")
 EXPORT_COUNT_LIMIT = 100_000_000  # counted exactly below this many rows
 PROGRESS_EVERY = 100_000  # rows between two progress lines in the log
@@ -67,7 +69,7 @@ def _type_key(content_type_id: int | None) -> str:
     if content_type_id is None:
         return ""
     content_type = ContentType.objects.get_for_id(content_type_id)  # cached after the first
-    return f"{content_type.app_label}.{content_type.model}"
+    return type_key(content_type)
 
 
 def _label(data: dict[str, Any], role: str) -> str:
@@ -77,7 +79,7 @@ def _label(data: dict[str, Any], role: str) -> str:
     return "" if label is None else str(label)
 
 
-def _ref(action: Any, role: str, data: dict[str, Any]) -> dict[str, str] | None:
+def _object_as_dict(action: Any, role: str, data: dict[str, Any]) -> dict[str, str] | None:
     content_type_id = getattr(action, f"{role}_content_type_id")
     if content_type_id is None:
         return None
@@ -94,10 +96,10 @@ def action_as_dict(action: Any) -> dict[str, Any]:
     return {
         "id": action.pk,
         "timestamp": action.timestamp.astimezone(dt.UTC).isoformat(),
-        "actor": _ref(action, "actor", data),
+        "actor": _object_as_dict(action, "actor", data),
         "verb": action.verb,
-        "object": _ref(action, "action_object", data),
-        "target": _ref(action, "target", data),
+        "object": _object_as_dict(action, "action_object", data),
+        "target": _object_as_dict(action, "target", data),
         "public": action.public,
         "description": action.description or "",
         "data": data,

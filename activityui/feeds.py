@@ -12,8 +12,6 @@ from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from activityui.ids import id_of
-
 ScopeFunction = Callable[[Any], Q]
 
 # the first path segments activityui's own URLs use: a feed of one of these names would be
@@ -159,91 +157,3 @@ register_feed(
     empty_text=_("Nothing here yet. Follow something to see its activity in this feed."),
     order=100,
 )
-
-
-# --- following and read markers (services; the feed views call these) ---
-
-
-def followable_types() -> set[str]:
-    """``"app_label.model"`` keys of the models with a visibility rule: those can be followed."""
-    from activityui.visibility import visibility_rules
-
-    return {model._meta.label_lower for model in visibility_rules()}
-
-
-def followed_keys(*, user: Any, refs: Any) -> set[tuple[str, str]]:
-    """Which of ``refs`` (pairs of "app_label.model" and object id) ``user`` follows: 1 query."""
-    from django.contrib.contenttypes.models import ContentType
-
-    wanted: dict[int, set[str]] = {}
-    keys: dict[int, str] = {}
-    for key, object_id in refs:
-        app_label, _dot, model = key.partition(".")
-        try:
-            content_type = ContentType.objects.get_by_natural_key(app_label, model)
-        except ContentType.DoesNotExist:
-            continue
-        wanted.setdefault(content_type.pk, set()).add(str(object_id))
-        keys[content_type.pk] = key
-    if not wanted or not getattr(user, "is_authenticated", False):
-        return set()
-    q = Q(pk__in=[])
-    for content_type_id, ids in wanted.items():
-        q |= Q(content_type_id=content_type_id, object_id__in=sorted(ids))
-    rows = Follow.objects.filter(q, user=user, flag="").values_list("content_type_id", "object_id")
-    return {(keys[content_type_id], object_id) for content_type_id, object_id in rows}
-
-
-def is_following(*, user: Any, obj: Any) -> bool:
-    from django.contrib.contenttypes.models import ContentType
-
-    content_type = ContentType.objects.get_for_model(obj)
-    following: bool = Follow.objects.filter(
-        user=user, content_type=content_type, object_id=id_of(obj), flag=""
-    ).exists()
-    return following
-
-
-def follow_toggle(*, user: Any, obj: Any) -> bool:
-    """Follow ``obj`` or stop following it; returns whether ``user`` follows it now.
-
-    Writes actstream ``Follow`` rows directly: actstream's ``follow()`` insists on its own
-    registry, which adds cascading generic relations that would delete history.
-    """
-    from django.contrib.contenttypes.models import ContentType
-
-    content_type = ContentType.objects.get_for_model(obj)
-    lookup = {"user": user, "content_type": content_type, "object_id": id_of(obj), "flag": ""}
-    deleted, _rows = Follow.objects.filter(**lookup).delete()
-    if deleted:
-        return False
-    Follow.objects.get_or_create(**lookup, defaults={"actor_only": False})
-    return True
-
-
-def unfollow(*, user: Any, content_type: Any, object_ids: Any) -> bool:
-    """Stop following, whether or not ``user`` may still see the object (or it still exists):
-    True when a follow was removed."""
-    deleted, _rows = Follow.objects.filter(
-        user=user, content_type=content_type, object_id__in=[str(i) for i in object_ids], flag=""
-    ).delete()
-    return bool(deleted)
-
-
-def move_read_marker(*, user: Any, feed: str, timestamp: Any, action_id: int) -> bool:
-    """Move the user's marker of ``feed`` forward to (timestamp, id); never backwards."""
-    from django.db import transaction
-
-    from activityui.models import ReadMarker
-
-    with transaction.atomic():
-        marker, created = ReadMarker.objects.select_for_update().get_or_create(
-            user=user, feed=feed, defaults={"timestamp": timestamp, "action_id": action_id}
-        )
-        if created:
-            return True
-        if (timestamp, action_id) <= (marker.timestamp, marker.action_id):
-            return False
-        marker.timestamp, marker.action_id = timestamp, action_id
-        marker.save(update_fields=["timestamp", "action_id", "updated"])
-        return True

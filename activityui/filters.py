@@ -12,20 +12,27 @@ from django import forms
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, EmailField, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from activityui.ids import MAX_ID_LENGTH, id_text, stored_ids
+from activityui.choices import (
+    content_types_in_use,
+    object_type_choices,
+    person_choices,
+    staff_verb_choices,
+    timeline_verb_choices,
+    tracked_field_choices,
+    viewer_verb_choices,
+)
+from activityui.ids import MAX_ID_LENGTH, id_text
+from activityui.keys import content_type_for_key
 from activityui.menus import Seen, seen_in, seen_remembered
-from activityui.verbs import get_verb, registered_verbs
+from activityui.people import actor_help_text, people_matching_q, user_ids_matching
+from activityui.verbs import get_verb
 
 MAX_QUERY_LENGTH = 200
-
-
-def verb_choices() -> list[tuple[str, str]]:
-    return [(v.key, str(v.phrase)) for v in registered_verbs()]
 
 
 class ActionFilterSet(django_filters.FilterSet):
@@ -108,11 +115,10 @@ class ActionFilterSet(django_filters.FilterSet):
         self.filters["actor"].extra["choices"] = actor_choices
 
     def filter_actor(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(actor_object_id__in=_user_ids_matching(value))
+        return queryset.filter(actor_object_id__in=user_ids_matching(value))
 
     def filter_object_type(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        app_label, _dot, model = value.partition(".")
-        content_type = ContentType.objects.filter(app_label=app_label, model=model).first()
+        content_type = content_type_for_key(value)
         if content_type is None:
             return queryset.none()
         return queryset.filter(
@@ -158,111 +164,12 @@ def text_search(filterset: Any, queryset: QuerySet[Any], value: str) -> QuerySet
     return queryset if match is None else queryset.filter(match)
 
 
-def object_type_choices() -> list[tuple[str, str]]:
-    from activityui.capture import tracked_models
-
-    choices = []
-    for model in tracked_models():
-        choices.append((model._meta.label_lower, str(model._meta.verbose_name).capitalize()))
-    return sorted(choices, key=lambda c: c[1])
-
-
 def _selected(data: Any) -> str | None:
     """The verb a bound filter form asks for, if it is one the database can compare."""
     value = data.get("verb") if data is not None else None
     if isinstance(value, str) and 0 < len(value) <= 255 and "\x00" not in value:
         return value
     return None
-
-
-def viewer_verb_choices(
-    user: Any, actions: Seen | None = None, *, selected: str | None = None
-) -> list[tuple[str, str]]:
-    """The verbs of what ``user`` may see (of ``actions`` when given), as (verb, phrase),
-    ordered by phrase (see :func:`activityui.menus.verbs_seen_by`)."""
-    from activityui.menus import verbs_seen_by
-
-    verbs = verbs_seen_by(user, actions, selected=selected)
-    choices = [(verb, str(get_verb(verb).phrase)) for verb in verbs]
-    return sorted(choices, key=lambda c: c[1].lower())
-
-
-def person_choices(
-    user: Any, actions: Seen | None = None, *, selected: str | None = None
-) -> list[tuple[str, str]]:
-    """(username, name) of the people who did something ``user`` may see (of ``actions`` when
-    given; no visibility rule for the user model needed). Bounded to
-    :data:`activityui.menus.MAX_PEOPLE`."""
-    from activityui.menus import people_seen_by, person_seen_by
-
-    if user is None or not user.is_authenticated:
-        return []
-    people = list(people_seen_by(user, actions))
-    if selected and actions is not None and selected not in {p.get_username() for p in people}:
-        # a shared link names someone older than the window: kept when the viewer may see them
-        person = person_seen_by(user, selected)
-        people += [person] if person is not None else []
-    choices = []
-    for person in people:
-        username = person.get_username()
-        name = person.get_full_name() if hasattr(person, "get_full_name") else ""
-        choices.append((username, name or username))
-    return sorted(choices, key=lambda c: c[1].lower())
-
-
-def _user_ids_matching(value: str) -> QuerySet[Any] | list[str]:
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
-    field = user_model.USERNAME_FIELD
-    return stored_ids(user_model._default_manager.filter(**{f"{field}__iexact": value.strip()}))
-
-
-def person_search_fields(user_model: Any) -> list[str]:
-    """The user model's text fields the staff actor filter searches: ``PERSON_SEARCH_FIELDS``,
-    else the ``USERNAME_FIELD``, the text fields of ``REQUIRED_FIELDS`` but emails (where custom
-    user models keep the name ``get_full_name()`` shows), and first and last name when the model
-    has them."""
-    from activityui.conf import app_settings
-
-    configured = app_settings.PERSON_SEARCH_FIELDS
-    if configured is not None:
-        return list(configured)
-    text_fields = {
-        f.name
-        for f in user_model._meta.concrete_fields
-        if isinstance(f, CharField | TextField) and not f.primary_key and f.name != "password"
-    }
-    # an email that is not the login is left out: "bo" must not match "@teamboard.example"
-    emails = {f.name for f in user_model._meta.concrete_fields if isinstance(f, EmailField)}
-    names = [user_model.USERNAME_FIELD]
-    names += [name for name in getattr(user_model, "REQUIRED_FIELDS", []) if name not in emails]
-    names += ["first_name", "last_name"]
-    return [name for name in dict.fromkeys(names) if name in text_fields]
-
-
-def people_matching_q(value: str) -> Q:
-    """Actions whose actor is a person matching ``value`` (part of it, any case) the way people
-    see them: the name snapshotted with the action (``get_full_name()`` or ``str()`` then), and
-    the person as they are now (:func:`person_search_fields`; first and last name together)."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Value
-    from django.db.models.functions import Concat
-
-    user_model = get_user_model()
-    fields = person_search_fields(user_model)
-    people = Q(pk__in=[])
-    for name in fields:
-        people |= Q(**{f"{name}__icontains": value})
-    users = user_model._default_manager.order_by()
-    if {"first_name", "last_name"} <= set(fields):
-        full = Concat("first_name", Value(" "), "last_name", output_field=CharField())
-        users = users.alias(_aui_full_name=full)
-        people |= Q(_aui_full_name__icontains=value)
-    return Q(
-        actor_content_type=ContentType.objects.get_for_model(user_model),
-        actor_object_id__in=stored_ids(users.filter(people)),
-    ) | Q(data__snapshot__actor__label__icontains=value)
 
 
 __all__ = ["ActionFilterSet", "get_verb"]
@@ -278,55 +185,6 @@ TYPE_ID_PAIRS = (
 )
 
 
-def staff_verb_choices(selected: str | None = None) -> list[tuple[str, str]]:
-    """Registered verbs plus every verb found in the actions (one loose index scan, see
-    :func:`activityui.selectors.verbs_in_use`). ``selected`` is kept for callers; a selected
-    verb that exists anywhere is in the data, so it is offered."""
-    from activityui.selectors import verbs_in_use
-
-    verbs = {v.key for v in registered_verbs()}
-    verbs.update(verbs_in_use())
-    return [(verb, verb) for verb in sorted(verbs, key=str.lower)]
-
-
-def content_types_in_use() -> list[tuple[str, str]]:
-    """Types that are the object or target of some action: one query, an EXISTS per type."""
-    # a UNION, not "EXISTS OR EXISTS": PostgreSQL turns an OR of EXISTS into subplans that
-    # scan the whole action table for every type without actions (seconds at 1M actions);
-    # each EXISTS alone is a semi-join that probes the content type index (perf)
-    in_use = ContentType.objects.filter(
-        Exists(Action.objects.filter(action_object_content_type=OuterRef("pk")))
-    ).union(
-        ContentType.objects.filter(
-            Exists(Action.objects.filter(target_content_type=OuterRef("pk")))
-        )
-    )
-    choices = []
-    for content_type in in_use:
-        model = content_type.model_class()
-        name = str(model._meta.verbose_name) if model else content_type.model
-        choices.append((f"{content_type.app_label}.{content_type.model}", name.capitalize()))
-    return sorted(choices, key=lambda c: (c[1].lower(), c[0]))
-
-
-def _content_type_for(key: str) -> ContentType | None:
-    app_label, _dot, model = key.partition(".")
-    try:
-        return ContentType.objects.get_by_natural_key(app_label, model)
-    except ContentType.DoesNotExist:
-        return None
-
-
-def actor_help_text() -> str:
-    """What the staff actor filter matches, in the words of the site's user model: "Part of a
-    name or username", "Part of a name or email address"."""
-    from django.contrib.auth import get_user_model
-
-    user_model = get_user_model()
-    field: Any = user_model._meta.get_field(user_model.USERNAME_FIELD)
-    return _("Part of a name or %(login)s") % {"login": field.verbose_name}
-
-
 class StaffFilterForm(forms.Form):
     """Cross-field checks of the staff filters: an id needs its type and must fit that type's
     primary key; dates stay in a range every database can store."""
@@ -338,7 +196,7 @@ class StaffFilterForm(forms.Form):
             raw_id = (data.get(id_field) or "").strip()
             data[id_field] = raw_id
             key = data.get(type_field)
-            content_type = _content_type_for(key) if key else None
+            content_type = content_type_for_key(key) if key else None
             self.content_types[type_field] = content_type
             if not raw_id:
                 continue
@@ -469,30 +327,6 @@ class StaffActionFilterSet(django_filters.FilterSet):
 
 
 # --- object timeline ---
-
-
-def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
-    """The fields whose changes capture records for ``model`` (empty when it is not tracked)."""
-    from activityui.capture import tracking_for
-
-    tracking = tracking_for(model) if model is not None else None
-    if tracking is None:
-        return []
-    fields = [*tracking.fields, *tracking.m2m_fields]
-    return [(f.name, str(f.verbose_name).capitalize()) for f in fields]
-
-
-def timeline_verb_choices(
-    user: Any = None, actions: Seen | None = None, selected: str | None = None
-) -> list[tuple[str, str]]:
-    """The verbs of the timeline's ``actions`` as menu items ("Commented on", "Created", …);
-    every registered verb when no ``actions`` are given."""
-    pairs = (
-        viewer_verb_choices(user, actions, selected=selected)
-        if actions is not None
-        else verb_choices()
-    )
-    return [(key, phrase[:1].upper() + phrase[1:]) for key, phrase in pairs]
 
 
 FEW_CHANGES = 500  # a field changed at most this often is read from the field-change index

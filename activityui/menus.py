@@ -1,6 +1,8 @@
-"""The choices of the feed's menus, read from what the viewer may see: the verbs that occur
-there and the people who acted there (never a verb the site does not record, never anyone the
-viewer has no trace of); for a feed or timeline, among its newest :data:`MENU_WINDOW` actions."""
+"""What the filter menus offer, read from what the viewer may see: verbs and people.
+
+The verbs that occur there and the people who acted there (never a verb the site does not
+record, never anyone the viewer has no trace of); for a feed or timeline, among its newest
+:data:`MENU_WINDOW` actions. ``choices.py`` words them as menu items."""
 
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ def seen_remembered(*, user: Any, scope: str, read: Callable[[], QuerySet[Any]])
     anywhere reads it again; a change of the viewer's visibility shows in the menus within
     that time. A cache that fails is a miss."""
     from activityui.conf import app_settings
-    from activityui.selectors import site_signature
+    from activityui.polls import site_signature
 
     alias = app_settings.POLL_CACHE
     known = alias and getattr(user, "is_authenticated", False)

@@ -1,5 +1,7 @@
-"""Makes the request's user the actor of what is captured while the request runs, and sends
-a signed-out htmx request of activityui to the sign-in page as a whole-window redirect."""
+"""Request middleware: the signed-in user is the actor of what a request captures.
+
+It also sends a signed-out htmx request of activityui to the sign-in page as a whole-window
+redirect."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from activityui.capture import request_context
+from activityui.context import request_context
 
 
 class ActivityUIMiddleware:

@@ -12,9 +12,10 @@ local), the URL prefix and the templates that draw it. That is the cache key
   cached row never shows a stale time; activityui.js keeps it right while the page stays open.
 
 A host that overrides a row template (``activityui/_entry.html``, ``_feed_item.html``,
-``_timeline_entry.html``, ``_changes.html``) changes :func:`templates_version`, so rows drawn
-by the old template are never served (they expire). A cache that fails is a miss, never an
-error. Settings: ``ROW_CACHE`` (the cache alias, None turns it off), ``ROW_CACHE_TIMEOUT``.
+``_timeline_entry.html``, ``_changes.html``, ``_change.html``) changes
+:func:`templates_version`, so rows drawn by the old template are never served (they expire).
+A cache that fails is a miss, never an error. Settings: ``ROW_CACHE`` (the cache alias, None
+turns it off), ``ROW_CACHE_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ ROW_TEMPLATES = (
     "activityui/_feed_item.html",
     "activityui/_timeline_entry.html",
     "activityui/_changes.html",
+    "activityui/_change.html",
     "activityui/_follow_button.html",
     "activityui/_staff_row.html",
 )
@@ -119,7 +121,8 @@ def _icons_url() -> str:
 def row_parts(item: Any) -> tuple[Any, ...] | None:
     """What identifies the row of ``item`` beyond its context and template: the actions it
     shows and the facts of the item the row draws (None: not a row that can be cached)."""
-    from activityui.presenters import ActionEntry, FeedItem, FollowState, TimelineEntry
+    from activityui.days import FeedItem, FollowState
+    from activityui.presenters import ActionEntry, TimelineEntry
 
     if isinstance(item, ActionEntry):
         return ("entry", item.id)
@@ -136,7 +139,8 @@ def row_parts(item: Any) -> tuple[Any, ...] | None:
 def default_row(item: Any) -> tuple[Any, str]:
     """What activityui's own row templates key ``item``'s row by, and which template that is
     (a single feed row is ``_entry.html``, keyed by its entry)."""
-    from activityui.presenters import FeedItem, TimelineEntry
+    from activityui.days import FeedItem
+    from activityui.presenters import TimelineEntry
 
     if isinstance(item, FeedItem):
         if item.is_group:

@@ -6,27 +6,23 @@ narrows them and :func:`page_of` applies the keyset cursor last. No OFFSET, no C
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import caches
 from django.db import connections, models
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from activityui import querycache
+from activityui.branches import split_branches
 from activityui.conf import app_settings
-from activityui.cursors import Cursor, encode_cursor
+from activityui.cursors import Cursor
 from activityui.feeds import get_feed
 from activityui.ids import id_of
+from activityui.keyset import NEWEST_FIRST, Page, newer_than, older_than, older_than_q, page_of
 from activityui.visibility import Visibility, action_visibility_q, can_view_all
-
-NEWEST_FIRST = ("-timestamp", "-id")
 
 
 class UnknownFeed(LookupError):
@@ -80,7 +76,6 @@ def action_list_for_staff(*, user: Any) -> QuerySet[Any]:
 # --- index-friendly reading: streams and their branches (perf) ---
 
 MAX_BRANCHES = 48  # more branches than this: one plain query, the planner chooses
-MAX_SPLIT = 24  # an ``<role>_object_id__in`` list up to this long becomes one branch per id
 Narrow = Callable[[QuerySet[Any]], QuerySet[Any]]
 
 
@@ -157,7 +152,7 @@ class Stream:
             if self.restricted:
                 conditions.append(self.visibility.branch_q(branch))
             if before is not None:
-                conditions.extend(_older_than_q(before))
+                conditions.extend(older_than_q(before))
             arms.append(conditions)
         return arms
 
@@ -291,189 +286,11 @@ def anything_newer(*, after: Cursor) -> bool:
     return newer_than(_plain(), after).exists()
 
 
-# --- polling: "is anything new for me?" answered from one index probe where possible ---
-
-Signature = tuple[Any, int, int]  # the newest action's (timestamp, id), and the highest id
-log = logging.getLogger("activityui")
-
-
-def site_signature() -> Signature | None:
-    """The newest action's (timestamp, id) and the highest action id on the site, in one
-    query of two index probes (None on an empty table). Ids only grow, so any new action
-    changes the signature, even one written with an older timestamp."""
-    top_id = _plain().order_by("-pk").values("pk")[:1]
-    row = (
-        _plain()
-        .order_by("-timestamp", "-id")
-        .annotate(_aui_top=Subquery(top_id))
-        .values_list("timestamp", "id", "_aui_top")
-        .first()
-    )
-    return (row[0], row[1], row[2]) if row else None
-
-
-def newer_than_cursor(signature: Signature | None, after: Cursor) -> bool:
-    """Is the site's newest action (from :func:`site_signature`) newer than ``after``?"""
-    return signature is not None and (signature[0], signature[1]) > (after.timestamp, after.id)
-
-
-def _poll_cache() -> Any:
-    alias = app_settings.POLL_CACHE
-    return caches[alias] if alias else None
-
-
-def quiet_key(*, user: Any, feed: str, query: str, after: Cursor) -> str:
-    who = f"{user._meta.label_lower}:{user.pk}"
-    raw = f"{who}|{feed}|{query}|{after.timestamp.isoformat()}|{after.id}"
-    return "activityui:quiet:" + hashlib.sha256(raw.encode()).hexdigest()
-
-
-def known_quiet(key: str, signature: Signature | None) -> bool:
-    """Did a full check find nothing new for this poll (``key``: user, feed, filters, cursor)
-    while the site was at ``signature``? Then nothing new can have appeared since. A cached
-    answer can only be "nothing new": it never shows anything the full check would hide."""
-    if signature is None or not app_settings.POLL_CACHE:
-        return False
-    try:
-        return bool(_poll_cache().get(key) == _signature_value(signature))
-    except Exception:  # a cache that is down is a miss, not an error page
-        log.warning("activityui: the poll cache could not be read", exc_info=True)
-        return False
-
-
-def remember_quiet(key: str, signature: Signature | None, *, timeout: int = 600) -> None:
-    """Record that the full check for ``key`` found nothing new at ``signature``."""
-    if signature is None or not app_settings.POLL_CACHE:
-        return
-    try:
-        _poll_cache().set(key, _signature_value(signature), timeout)
-    except Exception:
-        log.warning("activityui: the poll cache could not be written", exc_info=True)
-
-
-def _signature_value(signature: Signature) -> str:
-    timestamp, newest_id, top_id = signature
-    return f"{timestamp.isoformat()}|{newest_id}|{top_id}"
-
-
 def _plain() -> QuerySet[Any]:
     queryset: QuerySet[Any] = Action._base_manager.order_by()
     if app_settings.READ_DATABASE:
         queryset = queryset.using(app_settings.READ_DATABASE)
     return queryset
-
-
-def _or_terms(q: Q) -> list[Q]:
-    if q.connector == Q.OR and not q.negated:
-        terms = []
-        for child in q.children:
-            terms.extend(_or_terms(child) if isinstance(child, Q) else [Q(child)])
-        return terms
-    return [q]
-
-
-def _values_of(value: Any, cache: dict[int, list[Any] | None]) -> list[Any] | None:
-    """The values of an ``__in`` right-hand side, if there are few (None: keep it as it is)."""
-    if isinstance(value, list | tuple | set | frozenset):
-        values = list(value)
-        return values if len(values) <= MAX_SPLIT else None
-    if not isinstance(value, QuerySet):
-        return None
-    if id(value) not in cache:
-        rows = list(value[: MAX_SPLIT + 1])
-        found: list[Any] = []
-        readable = True
-        for row in rows:
-            if isinstance(row, dict) and len(row) == 1:
-                found.append(next(iter(row.values())))
-            elif isinstance(row, str | int):
-                found.append(row)
-            else:
-                readable = False
-                break
-        cache[id(value)] = found if readable and len(rows) <= MAX_SPLIT else None
-    return cache[id(value)]
-
-
-def split_branches(scope: Q) -> tuple[Q, ...]:
-    """The OR-terms of ``scope``; a term ``<role>_object_id__in=<few ids>`` becomes one term
-    per id (an ``__in`` subquery is read for that: one query). Empty terms are dropped."""
-    cache: dict[int, list[Any] | None] = {}
-    branches: list[Q] = []
-    for term in _or_terms(scope):
-        if term.negated or term.connector != Q.AND:
-            branches.append(term)
-            continue
-        fixed: list[Any] = []
-        split: tuple[str, list[Any]] | None = None
-        empty = False
-        for child in term.children:
-            if isinstance(child, tuple) and child[0].endswith("__in") and split is None:
-                values = _values_of(child[1], cache)
-                if values is not None and not values:
-                    empty = True
-                    break
-                if values is not None and child[0].endswith("_object_id__in"):
-                    split = (child[0].removesuffix("__in"), values)
-                    continue
-            fixed.append(child)
-        if empty:
-            continue
-        if split is None:
-            branches.append(term)
-            continue
-        name, values = split
-        for value in dict.fromkeys(str(v) for v in values):
-            branches.append(Q(*fixed, **{name: value}))
-    return tuple(branches)
-
-
-def _older_than_q(cursor: Cursor) -> tuple[Q, Q]:
-    # (timestamp, id) < cursor, written so that "timestamp <= t" is a range on the indexes
-    return (
-        Q(timestamp__lte=cursor.timestamp),
-        Q(timestamp__lt=cursor.timestamp) | Q(id__lt=cursor.id),
-    )
-
-
-def older_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
-    return queryset.filter(*_older_than_q(cursor))
-
-
-def newer_than(queryset: QuerySet[Any], cursor: Cursor) -> QuerySet[Any]:
-    return queryset.filter(
-        Q(timestamp__gte=cursor.timestamp),
-        Q(timestamp__gt=cursor.timestamp) | Q(id__gt=cursor.id),
-    )
-
-
-@dataclass(frozen=True)
-class Page:
-    actions: list[Any]  # actstream Action rows (actstream ships no types)
-    has_more: bool
-
-    @property
-    def next_cursor(self) -> str | None:
-        """The ``before`` cursor for the next (older) page."""
-        if not self.has_more or not self.actions:
-            return None
-        last = self.actions[-1]
-        return encode_cursor(last.timestamp, last.pk)
-
-    @property
-    def newest_cursor(self) -> str | None:
-        if not self.actions:
-            return None
-        first = self.actions[0]
-        return encode_cursor(first.timestamp, first.pk)
-
-
-def page_of(queryset: QuerySet[Any], *, before: Cursor | None = None, size: int) -> Page:
-    """One page, newest first, older than ``before``: fetches ``size + 1`` rows, no COUNT."""
-    if before is not None:
-        queryset = older_than(queryset, before)
-    rows = list(queryset[: size + 1])
-    return Page(actions=rows[:size], has_more=len(rows) > size)
 
 
 # --- staff console ---

@@ -1,5 +1,6 @@
-"""Ids of the timelines on one page: each ``{% object_timeline %}`` gets its own, and its
-fragments (filters, "show older", refreshes) keep it through the ``tl`` query parameter."""
+"""Ids of the timelines on one page: each ``{% object_timeline %}`` gets its own.
+
+Its fragments (filters, "show older", refreshes) keep it through the ``tl`` query parameter."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""activityui's URLs: the feeds, follow, object timelines and history, the staff console."""
+
 from __future__ import annotations
 
 from django.urls import path, register_converter

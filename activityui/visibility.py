@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.db.models import F, Q, QuerySet, Value
 
@@ -59,6 +60,23 @@ def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[st
     return stored_ids(objects)
 
 
+def visible_object(user: Any, content_type: ContentType, raw_id: str) -> models.Model | None:
+    """The object of ``content_type`` whose pk reads ``raw_id``, if its model has a rule and
+    ``user`` may see it; None otherwise (missing, hidden, unruled or a malformed id alike)."""
+    if "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
+        return None
+    model = content_type.model_class()
+    objects = visible_objects(model, user) if model is not None else None
+    if objects is None or model is None:
+        return None
+    try:
+        pk = model._meta.pk.to_python(raw_id)
+        obj: models.Model | None = objects.filter(pk=pk).first()
+    except (ValidationError, ValueError, TypeError, OverflowError):
+        return None
+    return obj
+
+
 def can_see(user: Any, obj: models.Model) -> bool:
     """May ``user`` see ``obj`` itself (used for object timelines and follow buttons)?"""
     objects = visible_objects(type(obj), user)
@@ -71,50 +89,32 @@ def can_see(user: Any, obj: models.Model) -> bool:
 
 def place_q(role: str, user: Any) -> Q:
     """Actions whose ``role`` ("target" or "action_object") is an object ``user`` may see."""
-    allowed = Q(pk__in=[])
-    registered = []
-    for model in _rules:
-        content_type = ContentType.objects.get_for_model(model)
-        registered.append(content_type.pk)
-        allowed |= Q(
-            **{
-                f"{role}_content_type": content_type,
-                f"{role}_object_id__in": visible_ids(model, user),
-            }
-        )
-    if app_settings.UNREGISTERED_VISIBLE:
-        allowed |= Q(**{f"{role}_content_type__isnull": False}) & ~Q(
-            **{f"{role}_content_type__in": registered}
-        )
-    return allowed
+    return Visibility(user, inline=False).place(role)
 
 
 def action_visibility_q(user: Any) -> Q:
-    """The one policy as a filter on ``Action``."""
-    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-        return Q(pk__in=[])
-    user_ct = ContentType.objects.get_for_model(user)
-    own = Q(actor_content_type=user_ct, actor_object_id=id_of(user))
-    has_target = Q(target_content_type__isnull=False)
-    object_only = Q(target_content_type__isnull=True, action_object_content_type__isnull=False)
-    nowhere = Q(target_content_type__isnull=True, action_object_content_type__isnull=True)
-    placed = (has_target & place_q("target", user)) | (object_only & place_q("action_object", user))
-    return (Q(public=True) | own) & (placed | (nowhere & (Q(public=True) | own)))
+    """The one policy as a filter on ``Action``, the visible ids as subqueries (no query
+    until it runs). :class:`Visibility` writes the policy; this is it without inlining."""
+    return Visibility(user, inline=False).q()
 
 
-# --- the same policy, read once per request and specialised per branch (perf) ---
+# --- the policy, read once per request and specialised per branch (perf) ---
 
 MAX_LITERAL_IDS = 500  # more visible objects of a model than this: keep its subquery
 
 
 class Visibility:
-    """:func:`action_visibility_q` for one user, built cheaply: the visible ids of every
-    registered model are read in one query and inlined as literals (a model with more than
-    :data:`MAX_LITERAL_IDS` keeps its subquery), so a filter repeated in many branches costs
-    neither Python time to build nor database time to run."""
+    """The policy for one user, as a ``Q`` on ``Action`` (:meth:`q`, :meth:`branch_q`).
 
-    def __init__(self, user: Any) -> None:
+    Built cheaply: the visible ids of every registered model are read in one query and
+    inlined as literals (a model with more than :data:`MAX_LITERAL_IDS` keeps its subquery),
+    so a filter repeated in many branches costs neither Python time to build nor database time
+    to run. ``inline=False`` keeps every model's ids as a subquery and reads nothing
+    (:func:`action_visibility_q`)."""
+
+    def __init__(self, user: Any, *, inline: bool = True) -> None:
         self.user = user
+        self.inline = inline
         self._ids: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
 
     @property
@@ -125,6 +125,8 @@ class Visibility:
         )
 
     def ids(self, model: type[models.Model]) -> list[str] | QuerySet[Any]:
+        if not self.inline:
+            return cast(list[str] | QuerySet[Any], visible_ids(model, self.user))
         if model not in self._ids:
             self.prefetch(list(_rules))
         return self._ids[model]
@@ -193,7 +195,8 @@ class Visibility:
         return result
 
     def place(self, role: str, content_type_id: int | None = None) -> Q:
-        """:func:`place_q` (for one content type of ``role`` when given)."""
+        """Actions whose ``role`` is an object the user may see (of one content type of
+        ``role`` when given: then the ``Q`` tests the object id only)."""
         allowed = Q(pk__in=[])
         registered = []
         for model in _rules:
@@ -218,7 +221,8 @@ class Visibility:
         return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=id_of(self.user))
 
     def q(self) -> Q:
-        """The same rows as :func:`action_visibility_q`."""
+        """The actions the user may see: public or their own, and placed where they may see
+        (the target when there is one, else the action object), or placed nowhere."""
         if not self.signed_in:
             return Q(pk__in=[])
         shown = self._shown()

@@ -190,7 +190,9 @@ def main() -> None:  # noqa: C901 - one linear script
     from activityui.capture import acting_as, label_of
     from activityui.conf import app_settings
     from activityui.cursors import Cursor, decode_cursor, encode_cursor
-    from activityui.presenters import group_by_day, present
+    from activityui.days import group_by_day
+    from activityui.keyset import page_of
+    from activityui.presenters import present
     from activityui.rowcache import forget_rows
     from activityui.selectors import (
         action_list_for_feed,
@@ -198,7 +200,6 @@ def main() -> None:  # noqa: C901 - one linear script
         count_up_to,
         feed_stream,
         object_stream,
-        page_of,
         stream_newer,
         stream_page,
     )

@@ -58,8 +58,9 @@ def main() -> None:
     from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    from activityui.feeds import followable_types
-    from activityui.presenters import feed_days, present
+    from activityui.days import feed_days
+    from activityui.follows import followable_types
+    from activityui.presenters import present
     from activityui.selectors import feed_stream, stream_page
 
     alice = get_user_model().objects.get(username="alice")

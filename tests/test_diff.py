@@ -8,13 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
-from activityui.presenters import (
-    DiffPart,
-    condense_diff,
-    display_value,
-    present_changes,
-    word_diff,
-)
+from activityui.diffs import DiffPart, condense_diff, word_diff
+from activityui.presenters import display_value, present_changes
 from demo_site.demo.models import Task, Team
 
 

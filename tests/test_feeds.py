@@ -8,14 +8,9 @@ from actstream.models import Follow
 from django.utils import timezone
 
 from activityui.capture import acting_as
-from activityui.feeds import (
-    follow_toggle,
-    followable_types,
-    followed_keys,
-    is_following,
-    move_read_marker,
-)
+from activityui.follows import follow_toggle, followable_types, followed_keys, is_following
 from activityui.models import ReadMarker
+from activityui.readmarkers import move_read_marker
 from activityui.selectors import action_list_for_feed, read_marker_for, unread_count
 from tests.factories import ProjectFactory, TaskFactory, TeamFactory, UserFactory
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.test import RequestFactory
 
-from activityui.filters import ActionFilterSet, person_choices
+from activityui.choices import person_choices
+from activityui.filters import ActionFilterSet
 from activityui.selectors import action_list_for_feed
 from tests.factories import ProjectFactory, TaskFactory, TeamFactory, UserFactory
 

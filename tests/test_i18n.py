@@ -13,7 +13,8 @@ from django.utils import translation
 
 import activityui
 from activityui.capture import acting_as
-from activityui.presenters import day_label, present
+from activityui.days import day_label
+from activityui.presenters import present
 from demo_site.demo.models import Project, Task
 from tests.i18n_catalog import FRENCH_MO, FRENCH_PO, TEMPLATES, read_po, source_messages
 

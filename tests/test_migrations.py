@@ -58,7 +58,8 @@ def test_migration_leaves_model_state_alone():
 def test_feed_branch_uses_the_target_index():
     from django.contrib.contenttypes.models import ContentType
 
-    from activityui.selectors import NEWEST_FIRST, _actions
+    from activityui.keyset import NEWEST_FIRST
+    from activityui.selectors import _actions
     from demo_site.demo.models import Project
 
     content_type = ContentType.objects.get_for_model(Project)

@@ -12,7 +12,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from activityui.cursors import Cursor, encode_cursor
-from activityui.presenters import ActionEntry, ObjectRef, count_label, feed_days
+from activityui.days import feed_days
+from activityui.presenters import ActionEntry, ObjectRef, count_label
 
 NOW = dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC)
 
@@ -154,7 +155,7 @@ def test_count_label_caps():
 def test_object_url_is_what_reverse_gives(object_id):
     from django.urls import NoReverseMatch, reverse
 
-    from activityui.presenters import object_url
+    from activityui.links import object_url
 
     for name in ("activityui:object", "activityui:follow"):
         try:
@@ -172,7 +173,7 @@ def test_object_url_follows_the_script_prefix_and_urlconf_changes():
     from django.test import override_settings
     from django.urls import clear_script_prefix, set_script_prefix
 
-    from activityui.presenters import object_url
+    from activityui.links import object_url
 
     assert object_url("activityui:object", "demo.task", "7") == "/activity/objects/demo.task/7/"
     set_script_prefix("/app/")

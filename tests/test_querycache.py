@@ -13,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from activityui import querycache
 from activityui.cursors import Cursor
-from activityui.feeds import follow_toggle
-from activityui.selectors import feed_stream, object_stream, page_of, stream_page
+from activityui.follows import follow_toggle
+from activityui.keyset import page_of
+from activityui.selectors import feed_stream, object_stream, stream_page
 from demo_site.demo.models import Project, Task
 
 

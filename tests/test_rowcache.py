@@ -18,7 +18,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from activityui.cursors import encode_cursor
-from activityui.feeds import follow_toggle, move_read_marker
+from activityui.follows import follow_toggle
+from activityui.readmarkers import move_read_marker
 from activityui.rowcache import AGO_SLOT, fill_slots, templates_version
 from activityui.selectors import action_list_for_feed
 from demo_site.demo.models import Project, Task

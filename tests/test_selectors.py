@@ -13,18 +13,16 @@ from django.utils import timezone
 
 import activityui
 from activityui import selectors
+from activityui.branches import split_branches
 from activityui.capture import acting_as
 from activityui.cursors import Cursor
+from activityui.keyset import newer_than, older_than, page_of
 from activityui.selectors import (
     action_list_for_feed,
     action_list_for_object,
     anything_newer,
     feed_stream,
-    newer_than,
     object_stream,
-    older_than,
-    page_of,
-    split_branches,
     stream_newer,
     stream_page,
 )
@@ -214,7 +212,7 @@ def test_verbs_in_use_of_an_empty_table():
 @pytest.mark.parametrize("who", ["alice", "carol", "staff"])
 def test_unread_count_agrees_with_the_plain_queryset(demo, feed, who):
     """unread_count() reads through the branches; unread_actions() is the plain policy."""
-    from activityui.feeds import follow_toggle
+    from activityui.follows import follow_toggle
     from activityui.models import ReadMarker
 
     user = demo[who]

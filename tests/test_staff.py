@@ -18,7 +18,7 @@ from django.utils import timezone
 
 import activityui
 from activityui.capture import acting_as
-from activityui.presenters import timeline_url
+from activityui.links import timeline_url
 from demo_site.demo.models import Project, Task, Team
 
 URL = "/activity/staff/"

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 import activityui
 from activityui.cursors import decode_cursor, encode_cursor
+from activityui.keyset import newer_than
 from activityui.models import ReadMarker
-from activityui.selectors import action_list_for_feed, newer_than
+from activityui.selectors import action_list_for_feed
 from demo_site.demo.models import Project, Task
 
 HX = {"HX-Request": "true"}

@@ -18,7 +18,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from activityui.ids import id_of
-from activityui.presenters import timeline_url, type_key
+from activityui.keys import type_key
+from activityui.links import timeline_url
 from activityui.rowcache import ago_slot, block_name, fill_slots, row_store, slot_csrf
 
 register = template.Library()
@@ -274,8 +275,8 @@ def aui_feed_tabs(context: template.Context) -> list[dict[str, Any]]:
 @register.simple_tag(takes_context=True)
 def aui_follow_button(context: template.Context, obj: models.Model) -> SafeString:
     """``{% aui_follow_button obj %}``: the follow/unfollow toggle for ``obj`` (one query)."""
-    from activityui.feeds import is_following
-    from activityui.presenters import FollowState
+    from activityui.days import FollowState
+    from activityui.follows import is_following
 
     request = context.get("request")
     user = getattr(request, "user", None)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from activityui.history import is_cut
-from activityui.presenters import object_url
+from activityui.links import object_url
 
 register = template.Library()
 

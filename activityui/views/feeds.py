@@ -18,33 +18,30 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_clien
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor, encode_cursor
-from activityui.feeds import (
-    feed_tabs,
-    feed_url,
-    followable_types,
-    followed_keys,
-    get_feed,
-    move_read_marker,
-)
+from activityui.days import FeedDay, feed_days
+from activityui.feeds import feed_tabs, feed_url, get_feed
 from activityui.filters import ActionFilterSet
+from activityui.follows import followable_types, followed_keys
 from activityui.ids import id_of
+from activityui.keyset import Page, page_of
 from activityui.menus import MENU_WINDOW
-from activityui.presenters import UNREAD_CAP, FeedDay, count_label, feed_days, present
+from activityui.polls import (
+    known_quiet,
+    newer_than_cursor,
+    quiet_key,
+    remember_quiet,
+    site_signature,
+)
+from activityui.presenters import UNREAD_CAP, count_label, present
+from activityui.readmarkers import move_read_marker
 from activityui.rowcache import flush_rows, prefetch_rows
 from activityui.selectors import (
     Narrow,
-    Page,
     Stream,
     UnknownFeed,
     feed_stream,
-    known_quiet,
-    newer_than_cursor,
     no_actions,
-    page_of,
-    quiet_key,
     read_marker_for,
-    remember_quiet,
-    site_signature,
     stream_newer,
     stream_page,
     unread_count,

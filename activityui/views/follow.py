@@ -6,7 +6,6 @@ import contextlib
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404, HttpResponse
@@ -15,32 +14,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from activityui.feeds import feed_url, follow_toggle, unfollow
+from activityui.days import FollowState
+from activityui.feeds import feed_url
+from activityui.follows import follow_toggle, unfollow
 from activityui.ids import id_of, id_text
-from activityui.presenters import FollowState
+from activityui.keys import content_type_for_key
 from activityui.views.common import HtmxHttpRequest
-from activityui.visibility import visible_objects
+from activityui.visibility import visible_object
 
 
 def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
     """The object behind ``key``/``object_id`` if it has a visibility rule and ``user`` may
     see it; 404 otherwise (also for objects that exist but are hidden)."""
-    app_label, _dot, model_name = key.partition(".")
-    if "\x00" in key or "\x00" in object_id:  # PostgreSQL refuses NUL in text: a 500
-        raise Http404("No such object")
-    try:
-        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
-    except ContentType.DoesNotExist as exc:
-        raise Http404("No such object") from exc
-    model = content_type.model_class()
-    objects = visible_objects(model, user) if model is not None else None
-    if objects is None or model is None:
-        raise Http404("No such object")
-    try:
-        pk = model._meta.pk.to_python(object_id)
-        obj: models.Model | None = objects.filter(pk=pk).first()
-    except (ValidationError, ValueError, TypeError, OverflowError) as exc:
-        raise Http404("No such object") from exc
+    content_type = content_type_for_key(key)
+    obj = visible_object(user, content_type, object_id) if content_type is not None else None
     if obj is None:
         raise Http404("No such object")
     return obj
@@ -49,12 +36,8 @@ def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
 def _unfollow_hidden(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse | None:
     """Unfollow an object the user follows but may no longer see (or that is gone): the follow
     is theirs to end. None when they do not follow it (then it is a 404 like any other)."""
-    app_label, _dot, model_name = key.partition(".")
-    if "\x00" in key or "\x00" in object_id:
-        return None
-    try:
-        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
-    except ContentType.DoesNotExist:
+    content_type = content_type_for_key(key)
+    if content_type is None or "\x00" in object_id:
         return None
     ids = {object_id}
     model = content_type.model_class()

@@ -35,6 +35,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
+from activityui.diffs import LONG_TEXT, DiffPart, condense_diff, word_diff
 from activityui.history import (
     EXACT,
     PARTIAL,
@@ -53,17 +54,8 @@ from activityui.history import (
     state_as_of,
     state_now,
 )
-from activityui.presenters import (
-    LONG_TEXT,
-    ActionEntry,
-    DiffPart,
-    _change_value,
-    _model_field,
-    condense_diff,
-    object_url,
-    present,
-    word_diff,
-)
+from activityui.links import object_url
+from activityui.presenters import ActionEntry, _change_value, _model_field, present
 from activityui.restore import RestoreRefused, apply_restore, may_restore, plan_restore
 from activityui.selectors import object_stream
 from activityui.views.common import HtmxHttpRequest, is_fragment_request, render_page

@@ -20,9 +20,10 @@ from activityui.chart import activity_chart
 from activityui.conf import app_settings
 from activityui.exports import export_response
 from activityui.filters import StaffActionFilterSet
+from activityui.keyset import page_of
 from activityui.presenters import present
 from activityui.rowcache import prefetch_rows
-from activityui.selectors import action_list_for_staff, count_up_to, existing_now, page_of
+from activityui.selectors import action_list_for_staff, count_up_to, existing_now
 from activityui.views.common import (
     BadParameter,
     HtmxHttpRequest,

@@ -17,12 +17,15 @@ from django_htmx.http import push_url
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor
+from activityui.days import group_by_day
 from activityui.filters import TimelineFilterSet
 from activityui.ids import id_text
+from activityui.keyset import page_of
+from activityui.links import timeline_url
 from activityui.menus import MENU_WINDOW
-from activityui.presenters import group_by_day, present_timeline, subject_label, timeline_url
+from activityui.presenters import present_timeline, subject_label
 from activityui.rowcache import prefetch_rows
-from activityui.selectors import no_actions, object_stream, page_of, stream_page
+from activityui.selectors import no_actions, object_stream, stream_page
 from activityui.timelines import DEFAULT_ID, timeline_id
 from activityui.views.common import (
     BadParameter,

@@ -10,8 +10,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 import activityui
-from activityui.presenters import group_by_day, present
-from activityui.selectors import action_list_for_feed, page_of
+from activityui.days import group_by_day
+from activityui.keyset import page_of
+from activityui.presenters import present
+from activityui.selectors import action_list_for_feed
 from demo_site.demo.forms import CommentForm, TaskStatusForm
 from demo_site.demo.models import Project, Task
 

@@ -23,9 +23,10 @@ from django.utils import timezone
 import activityui
 from activityui import visibility
 from activityui.cursors import encode_cursor
-from activityui.feeds import move_read_marker
 from activityui.ids import id_of, id_text, stored_ids
-from activityui.presenters import object_url, timeline_url, type_key
+from activityui.keys import type_key
+from activityui.links import object_url, timeline_url
+from activityui.readmarkers import move_read_marker
 from activityui.selectors import object_q
 from activityui.visibility import Visibility, action_visibility_q
 
