@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/activityui
 REDIS_TEST_DB ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help demo test test-sqlite test-postgres lint typecheck messages install browser clean
+.PHONY: help demo test test-sqlite test-postgres test-django60 lint typecheck messages install browser clean
 
 help:
 	@echo "make demo   - install, migrate and seed a SQLite database, serve http://127.0.0.1:8000/"
@@ -30,6 +30,17 @@ $(STAMP): $(PY) pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Django 6.0, the older supported version, in a virtualenv of its own
+VENV60 := .venv-django60
+STAMP60 := $(VENV60)/.installed
+$(STAMP60): pyproject.toml
+	@py=$$(scripts/find-python) || exit 1; \
+	echo "Creating $(VENV60) with $$py (Django 6.0)"; \
+	"$$py" -m venv $(VENV60)
+	$(VENV60)/bin/python -m pip install -q --disable-pip-version-check --upgrade "pip>=25.1"
+	$(VENV60)/bin/python -m pip install -q --disable-pip-version-check -e . --group dev "django>=6.0,<6.1"
+	@touch $(STAMP60)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
@@ -92,6 +103,7 @@ test: $(STAMP) browser lint typecheck
 	fi; \
 	echo "=== cache: $${REDIS_URL:-local memory (no Redis at 127.0.0.1:6379)} ==="; \
 	$(MAKE) --no-print-directory test-sqlite || exit 1; \
+	$(MAKE) --no-print-directory test-django60 || exit 1; \
 	if [ -n "$$TEST_DATABASE_URL" ] || $(PY) scripts/pg_ready.py; then \
 	  $(MAKE) --no-print-directory test-postgres; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
@@ -100,5 +112,10 @@ test: $(STAMP) browser lint typecheck
 	  echo "No PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: the PostgreSQL run is left out"; \
 	fi
 
+# the suite once more with Django 6.0, on SQLite; the browser tests run with 6.1 only
+test-django60: $(STAMP60)
+	@echo "=== pytest on SQLite with Django $$($(VENV60)/bin/python -m django --version) (browser tests: 6.1 only) ==="
+	env -u DATABASE_URL $(VENV60)/bin/pytest tests --ignore=tests/browser -q
+
 clean:
-	rm -rf $(VENV) db.sqlite3 build dist .pytest_cache
+	rm -rf $(VENV) $(VENV60) db.sqlite3 build dist .pytest_cache
