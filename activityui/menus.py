@@ -63,8 +63,9 @@ def seen_remembered(*, user: Any, scope: str, read: Callable[[], QuerySet[Any]])
     from activityui.polls import site_signature
 
     alias = app_settings.POLL_CACHE
-    known = alias and getattr(user, "is_authenticated", False)
-    signature = site_signature() if known else None
+    if not alias or not getattr(user, "is_authenticated", False):
+        return seen_in(read())
+    signature = site_signature()
     if signature is None:
         return seen_in(read())
     who = f"{user._meta.label_lower}:{user.pk}"
