@@ -30,7 +30,7 @@ from activityui.history import (
     is_cut,
     same_value,
 )
-from activityui.visibility import can_see
+from activityui.visibility import Viewer, can_see
 
 
 class RestoreRefused(Exception):
@@ -79,7 +79,7 @@ def _m2m_still(delta: Any, current: Any) -> bool:
     return added <= present and not (removed & present)
 
 
-def may_restore(user: Any, obj: models.Model, field: str | None = None) -> bool:
+def may_restore(user: Viewer, obj: models.Model, field: str | None = None) -> bool:
     """The host's rule (default: the model's ``change`` permission), for users who can see
     ``obj``. ``field`` None: may the user restore anything of ``obj``?"""
     if user is None or not user.is_authenticated or tracking_for(type(obj)) is None:
@@ -97,7 +97,7 @@ def may_restore(user: Any, obj: models.Model, field: str | None = None) -> bool:
     return bool(rule(user, obj, field))
 
 
-def restorable_fields(user: Any, obj: models.Model) -> frozenset[str]:
+def restorable_fields(user: Viewer, obj: models.Model) -> frozenset[str]:
     """The tracked fields of ``obj`` the user may restore (none when the object is hidden)."""
     if not may_restore(user, obj):
         return frozenset()
@@ -146,7 +146,7 @@ def plan_restore(*, obj: models.Model, action: Action, field: str) -> RestorePla
     )
 
 
-def _related_object(user: Any, model_field: Any, stored: Any) -> models.Model:
+def _related_object(user: Viewer, model_field: Any, stored: Any) -> models.Model:
     pk = stored.get("pk") if isinstance(stored, dict) else None
     related_model = model_field.related_model
     try:
@@ -163,7 +163,7 @@ def _related_object(user: Any, model_field: Any, stored: Any) -> models.Model:
     return found  # type: ignore[no-any-return]
 
 
-def _python_value(user: Any, model_field: Any, stored: Any) -> Any:
+def _python_value(user: Viewer, model_field: Any, stored: Any) -> Any:
     if stored is None:
         return None
     if model_field.is_relation:
@@ -179,7 +179,7 @@ def _python_value(user: Any, model_field: Any, stored: Any) -> Any:
 
 
 def apply_restore(
-    *, user: Any, obj: models.Model, action: Action, field: str, expected: str | None
+    *, user: Viewer, obj: models.Model, action: Action, field: str, expected: str | None
 ) -> RestorePlan:
     """Restore ``field`` of ``obj`` to its value before ``action``, in one transaction with the
     row locked. Raises :class:`RestoreRefused`, or returns the plan with ``conflict`` True and

@@ -10,7 +10,7 @@ end-user surfaces the same rules apply to them as to everyone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +20,26 @@ from django.db.models import F, Q, QuerySet, Value
 
 from activityui.conf import app_settings
 from activityui.ids import IdText, id_kind, id_of, id_text, stored_ids
+
+
+class Viewer(Protocol):
+    """A reader as activityui uses one: the request's user, signed in or not (Django's
+    ``AnonymousUser``), of whatever user model the host has."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def is_authenticated(self) -> bool: ...
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool: ...
+
+
+def as_person(user: Viewer) -> models.Model:
+    """A signed-in ``user`` as the model instance it is (for its content type and id as an
+    actor); an anonymous user is none, and is an error here."""
+    if not isinstance(user, models.Model):
+        raise TypeError(f"{user!r} is not a signed-in user")
+    return user
+
 
 VisibilityRule = Callable[[Any], QuerySet[Any]]
 
@@ -37,11 +57,11 @@ def visibility_rules() -> dict[type[models.Model], VisibilityRule]:
     return dict(_rules)
 
 
-def can_view_all(user: Any) -> bool:
+def can_view_all(user: Viewer) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_perm(STAFF_PERMISSION))
 
 
-def visible_objects(model: type[models.Model], user: Any) -> QuerySet[Any] | None:
+def visible_objects(model: type[models.Model], user: Viewer) -> QuerySet[Any] | None:
     """Instances of ``model`` that ``user`` may see; None when no rule is registered."""
     rule = _rules.get(model)
     if rule is None:
@@ -51,7 +71,7 @@ def visible_objects(model: type[models.Model], user: Any) -> QuerySet[Any] | Non
     return rule(user)
 
 
-def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[str] | None:
+def visible_ids(model: type[models.Model], user: Viewer) -> QuerySet[Any] | list[str] | None:
     """The primary keys of :func:`visible_objects` as actstream stores them
     (:func:`activityui.ids.stored_ids`)."""
     objects = visible_objects(model, user)
@@ -60,7 +80,7 @@ def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[st
     return stored_ids(objects)
 
 
-def visible_object(user: Any, content_type: ContentType, raw_id: str) -> models.Model | None:
+def visible_object(user: Viewer, content_type: ContentType, raw_id: str) -> models.Model | None:
     """The object of ``content_type`` whose pk reads ``raw_id``, if its model has a rule and
     ``user`` may see it; None otherwise (missing, hidden, unruled or a malformed id alike)."""
     if "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
@@ -77,7 +97,7 @@ def visible_object(user: Any, content_type: ContentType, raw_id: str) -> models.
     return obj
 
 
-def can_see(user: Any, obj: models.Model) -> bool:
+def can_see(user: Viewer, obj: models.Model) -> bool:
     """May ``user`` see ``obj`` itself (used for object timelines and follow buttons)?"""
     objects = visible_objects(type(obj), user)
     if objects is None:
@@ -87,12 +107,12 @@ def can_see(user: Any, obj: models.Model) -> bool:
     return objects.filter(pk=obj.pk).exists()
 
 
-def place_q(role: str, user: Any) -> Q:
+def place_q(role: str, user: Viewer) -> Q:
     """Actions whose ``role`` ("target" or "action_object") is an object ``user`` may see."""
     return Visibility(user, inline=False).place(role)
 
 
-def action_visibility_q(user: Any) -> Q:
+def action_visibility_q(user: Viewer) -> Q:
     """The one policy as a filter on ``Action``, the visible ids as subqueries (no query
     until it runs). :class:`Visibility` writes the policy; this is it without inlining."""
     return Visibility(user, inline=False).q()
@@ -112,7 +132,7 @@ class Visibility:
     to run. ``inline=False`` keeps every model's ids as a subquery and reads nothing
     (:func:`action_visibility_q`)."""
 
-    def __init__(self, user: Any, *, inline: bool = True) -> None:
+    def __init__(self, user: Viewer, *, inline: bool = True) -> None:
         self.user = user
         self.inline = inline
         self._ids: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
@@ -217,8 +237,9 @@ class Visibility:
         return allowed
 
     def _shown(self) -> Q:
-        user_ct = ContentType.objects.get_for_model(self.user)
-        return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=id_of(self.user))
+        person = as_person(self.user)
+        user_ct = ContentType.objects.get_for_model(person)
+        return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=id_of(person))
 
     def q(self) -> Q:
         """The actions the user may see: public or their own, and placed where they may see
