@@ -153,14 +153,14 @@ def _related_object(user: Viewer, model_field: Any, stored: Any) -> models.Model
         raw = related_model._meta.pk.to_python(pk)
     except ValidationError as exc:
         raise RestoreRefused(_("That object no longer exists.")) from exc
-    found = related_model._default_manager.filter(pk=raw).first()
+    found: models.Model | None = related_model._default_manager.filter(pk=raw).first()
     if found is None or not can_see(user, found):
         label = stored.get("label") if isinstance(stored, dict) else ""
         raise RestoreRefused(
             _("“%(label)s” no longer exists or is not visible to you: it cannot be restored.")
             % {"label": label or f"#{pk}"}
         )
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _python_value(user: Viewer, model_field: Any, stored: Any) -> Any:

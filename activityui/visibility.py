@@ -146,10 +146,17 @@ class Visibility:
 
     def ids(self, model: type[models.Model]) -> list[str] | QuerySet[Any]:
         if not self.inline:
-            return cast(list[str] | QuerySet[Any], visible_ids(model, self.user))
+            return self._rule_ids(model)
         if model not in self._ids:
             self.prefetch(list(_rules))
         return self._ids[model]
+
+    def _rule_ids(self, model: type[models.Model]) -> list[str] | QuerySet[Any]:
+        """:func:`visible_ids` of a ``model`` that has a rule (the only ones asked for)."""
+        ids = visible_ids(model, self.user)
+        if ids is None:
+            raise LookupError(f"{model._meta.label} has no visibility rule")
+        return ids
 
     def prefetch(self, wanted: list[type[models.Model]]) -> None:
         """Read the visible ids of the ``wanted`` models not read yet, in one query."""
@@ -209,7 +216,7 @@ class Visibility:
         for number, model in enumerate(models_in_order):
             ids = found[number]
             if len(ids) > MAX_LITERAL_IDS:
-                result[model] = visible_ids(model, self.user)  # type: ignore[assignment]
+                result[model] = self._rule_ids(model)
             else:
                 result[model] = sorted(ids)
         return result

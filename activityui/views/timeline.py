@@ -152,7 +152,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     else:
         page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
-    days = group_by_day(entries)  # type: ignore[arg-type]
+    days = group_by_day(entries)
     prefetch_rows(request, entries)  # the cached rows of the page in one read
     label = (
         str(subject.obj)
