@@ -10,6 +10,7 @@ end-user surfaces the same rules apply to them as to everyone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from django.contrib.auth.models import AnonymousUser
@@ -20,6 +21,7 @@ from django.db.models import F, Q, QuerySet, Value
 
 from activityui.conf import app_settings
 from activityui.ids import IdText, id_kind, id_of, id_text, stored_ids
+from activityui.keys import content_type_for_key
 
 
 class Viewer(Protocol):
@@ -116,6 +118,74 @@ def action_visibility_q(user: Viewer) -> Q:
     """The one policy as a filter on ``Action``, the visible ids as subqueries (no query
     until it runs). :class:`Visibility` writes the policy; this is it without inlining."""
     return Visibility(user, inline=False).q()
+
+
+# --- an object's timeline: who may read its history ---
+
+
+@dataclass(frozen=True)
+class ObjectSubject:
+    """The object a timeline or history page is about, resolved from its URL: ``obj`` None
+    once deleted, ``model`` None once the model itself is gone (its history is kept as
+    snapshots)."""
+
+    key: str  # "app_label.model_name"
+    object_id: str
+    content_type: ContentType
+    model: type[models.Model] | None
+    obj: models.Model | None
+
+    @property
+    def type_name(self) -> str:
+        return str(self.model._meta.verbose_name) if self.model else self.content_type.model
+
+    @property
+    def url(self) -> str | None:
+        get_url = getattr(self.obj, "get_absolute_url", None)
+        return str(get_url()) if get_url is not None else None
+
+    @property
+    def shown_if_history(self) -> bool:
+        """Its timeline exists only if it has history: deleted, or of a model without a
+        visibility rule (staff may read any history but not any row: else its ``str()``
+        could be read by id)."""
+        return self.obj is None or self.model not in _rules
+
+
+def object_subject(key: str, raw_id: str) -> ObjectSubject | None:
+    """Resolve ``key`` ("app_label.model_name") and the pk ``raw_id``; None when either is
+    malformed or names nothing (a deleted object resolves, with ``obj`` None)."""
+    if "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
+        return None
+    content_type = content_type_for_key(key)
+    if content_type is None:
+        return None
+    model = content_type.model_class()
+    if model is None:
+        return ObjectSubject(key, raw_id, content_type, None, None)
+    try:
+        pk = model._meta.pk.to_python(raw_id)
+    except ValidationError:
+        return None
+    if pk is None or pk == "":
+        return None
+    obj = model._default_manager.filter(pk=pk).first()
+    return ObjectSubject(key, id_text(model, pk), content_type, model, obj)
+
+
+def timeline_subject(user: Viewer, key: str, raw_id: str) -> ObjectSubject | None:
+    """The object ``key``/``raw_id`` names, if ``user`` may read its history: staff
+    (:func:`can_view_all`) that of any object, deleted or not; others that of an existing
+    object they may see (:func:`can_see`). None otherwise: malformed, unknown, deleted or
+    hidden alike, so a hidden object reads exactly like a missing one. A subject that is
+    :attr:`~ObjectSubject.shown_if_history` has a timeline only if the user's stream of it
+    has an action (the caller reads that stream anyway)."""
+    subject = object_subject(key, raw_id)
+    if subject is None or can_view_all(user):
+        return subject
+    if subject.obj is None or not can_see(user, subject.obj):
+        return None
+    return subject
 
 
 # --- the policy, read once per request and specialised per branch (perf) ---
