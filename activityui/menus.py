@@ -58,7 +58,7 @@ def seen_in(actions: QuerySet[Any]) -> Seen:
 def seen_remembered(*, user: Viewer, scope: str, read: Callable[[], QuerySet[Any]]) -> Seen:
     """:func:`seen_in` of ``read()``, remembered in the ``POLL_CACHE`` cache for this viewer and
     ``scope`` (a feed's name, a timeline's object) while the site is at the same point (its
-    newest action and highest id, :func:`selectors.site_signature`), for at most
+    newest action and highest id, :func:`polls.site_signature`), for at most
     :data:`MENU_CACHE_SECONDS`: a page view between two actions reads no window. A new action
     anywhere reads it again; a change of the viewer's visibility shows in the menus within
     that time. A cache that fails is a miss."""

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from activityui.capture import annotating, tracking_for
+from activityui.context import annotating
 from activityui.cursors import encode_cursor
 from activityui.history import (
     FieldSpec,
@@ -30,6 +30,7 @@ from activityui.history import (
     is_cut,
     same_value,
 )
+from activityui.tracked import tracking_for
 from activityui.visibility import Viewer, can_see
 
 

@@ -15,13 +15,13 @@ from django.utils.formats import number_format
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from activityui.capture import record
 from activityui.chart import activity_chart
 from activityui.conf import app_settings
 from activityui.exports import export_response
 from activityui.filters import StaffActionFilterSet
 from activityui.keyset import page_of
 from activityui.presenters import present
+from activityui.recording import record
 from activityui.rowcache import prefetch_rows
 from activityui.selectors import action_list_for_staff, count_up_to, existing_now
 from activityui.views.common import (
