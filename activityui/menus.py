@@ -22,6 +22,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from activityui.ids import IdText
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
     from activityui.visibility import Viewer
 
 MAX_VERBS = 60  # distinct verbs looked at (a site records a few dozen at most)
@@ -189,7 +191,7 @@ def _people_acting_for(user: Viewer) -> QuerySet[Any]:
     return user_model._default_manager.filter(Exists(acted))
 
 
-def person_seen_by(user: Viewer, username: str) -> Any:
+def person_seen_by(user: Viewer, username: str) -> AbstractBaseUser | None:
     """The user called ``username`` if they did something ``user`` may see, else None: a menu
     read from a window keeps a person a shared link names (one EXISTS for that one person)."""
     if user is None or not user.is_authenticated:

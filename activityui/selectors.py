@@ -89,7 +89,7 @@ class Stream:
     first use: a poll that finds nothing new builds nothing.
     """
 
-    def __init__(self, scope: Callable[[], Q], *, viewer: Any, restricted: bool) -> None:
+    def __init__(self, scope: Callable[[], Q], *, viewer: Viewer, restricted: bool) -> None:
         self._scope_factory = scope
         self.viewer = viewer
         self.restricted = restricted  # False: no visibility filter (staff on a timeline)
