@@ -156,8 +156,8 @@ def present_changes(model: Any, changes: Any) -> tuple[Change, ...]:
             continue
         if not isinstance(value, list | tuple) or len(value) != 2:
             continue
-        model_field = _model_field(model, str(name))
-        old, new = _change_value(model_field, value[0]), _change_value(model_field, value[1])
+        model_field = model_field_named(model, str(name))
+        old, new = change_value(model_field, value[0]), change_value(model_field, value[1])
         diff: tuple[DiffPart, ...] = ()
         if (
             isinstance(value[0], str)
@@ -228,7 +228,7 @@ def present(actions: Iterable[Any]) -> list[ActionEntry]:
 COMPACT_CHANGES = 3  # an action changing more fields than this folds the rest away
 
 
-def _model_field(model: Any, name: str) -> Any:
+def model_field_named(model: Any, name: str) -> Any:
     if model is None:
         return None
     try:
@@ -237,7 +237,7 @@ def _model_field(model: Any, name: str) -> Any:
         return None
 
 
-def _change_value(model_field: Any, value: Any) -> str:
+def change_value(model_field: Any, value: Any) -> str:
     """One side of a change as text: choices and FKs by label, dates in the active locale."""
     if isinstance(value, dict) and value.get("label") is None and value.get("pk") is not None:
         return f"#{value['pk']}"  # the related object was already gone when this was recorded

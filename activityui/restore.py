@@ -21,15 +21,8 @@ from django.utils.translation import gettext as _
 
 from activityui.context import annotating
 from activityui.cursors import encode_cursor
-from activityui.history import (
-    FieldSpec,
-    comparable,
-    current_values,
-    field_specs,
-    history_options,
-    is_cut,
-    same_value,
-)
+from activityui.history import current_values, field_specs, history_options
+from activityui.reconstruction import FieldSpec, comparable, is_cut, same_value
 from activityui.tracked import tracking_for
 from activityui.visibility import Viewer, can_see
 

@@ -15,7 +15,7 @@ import activityui
 from activityui import capture, history
 from activityui.capture import acting_as
 from activityui.cursors import Cursor
-from activityui.history import (
+from activityui.reconstruction import (
     EXACT,
     PARTIAL,
     REASON_CUT,

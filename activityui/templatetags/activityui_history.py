@@ -11,8 +11,8 @@ from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from activityui.history import is_cut
 from activityui.links import object_url
+from activityui.reconstruction import is_cut
 
 register = template.Library()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from activityui.views.feeds import feed, feed_mark_read
 from activityui.views.follow import follow
-from activityui.views.history import object_as_of, object_compare, object_restore
+from activityui.views.history import object_as_of, object_compare
+from activityui.views.restore import object_restore
 from activityui.views.staff import (
     staff,
     staff_action,

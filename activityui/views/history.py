@@ -1,4 +1,5 @@
-"""One object's history beyond the list: as of an entry, two points compared, one value restored.
+"""One object's history beyond the list: as of an entry, and two points compared (the restore
+of one value is in :mod:`activityui.views.restore`).
 
 Every URL checks visibility as the timeline does (404 for an object the user may not see, or an
 entry not in its visible history); a restore the user may not make is a 403. The panels replace
@@ -7,63 +8,45 @@ the timeline's section (``hx-target="closest .aui-timeline"``) and keep its id.
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from actstream.models import Action
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import (
     Http404,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseRedirect,
-    QueryDict,
 )
 from django.utils.cache import patch_vary_headers
-from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django.views.decorators.http import require_GET
 
 from activityui.cursors import Cursor, InvalidCursor, decode_cursor
-from activityui.diffs import LONG_TEXT, DiffPart, condense_diff, word_diff
+from activityui.fieldrows import REASON_GONE, field_rows
 from activityui.history import (
-    EXACT,
-    PARTIAL,
-    REASON_CUT,
-    REASON_GAP,
-    REASON_M2M_GAP,
-    REASON_NOT_TRACKED,
-    UNKNOWN,
-    FieldState,
     ObjectState,
     current_values,
-    differs,
     field_specs,
-    is_cut,
-    missing_related,
     state_as_of,
     state_now,
 )
 from activityui.links import object_url
-from activityui.presenters import ActionEntry, _change_value, _model_field, present
-from activityui.restore import RestoreRefused, apply_restore, may_restore, plan_restore
+from activityui.presenters import ActionEntry, present
+from activityui.reconstruction import (
+    EXACT,
+    UNKNOWN,
+    FieldState,
+)
 from activityui.selectors import object_stream
 from activityui.views.common import HtmxHttpRequest, is_fragment_request, render_page
-from activityui.views.timeline import NOT_FOUND, TimelineSubject, _timeline_subject, object_timeline
+from activityui.views.timeline import NOT_FOUND, TimelineSubject, _timeline_subject
 from activityui.visibility import can_see, can_view_all
 
 TEMPLATE = "activityui/history.html"
-REASON_GONE = "gone"  # the object is deleted: it has no value now
 POINTS = 50  # entries offered in the compare form
 _PANEL_ID = re.compile(r"^[A-Za-z][\w-]{0,80}$")
 
@@ -139,109 +122,6 @@ def history_links(request: Any, subject: TimelineSubject) -> dict[str, Any]:
         return {}
     fields = restorable_fields(request.user, subject.obj) if subject.obj is not None else set()
     return {**_urls(subject), "restorable": fields}
-
-
-# --------------------------------------------------------------------------- presentation
-
-
-@dataclass(frozen=True)
-class Shown:
-    """One side of a field row: the value as text and what is uncertain about it."""
-
-    text: str
-    note: str = ""
-    certainty: str = EXACT
-    long: bool = False  # a text long enough to read as a block
-
-
-@dataclass(frozen=True)
-class FieldRow:
-    field: str
-    name: str
-    left: Shown
-    right: Shown
-    changed: bool
-    diff: tuple[DiffPart, ...] = ()
-
-
-def _when(moment: Any) -> str:
-    from django.utils import timezone
-
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
-
-def _shown(model: type[models.Model], state: FieldState, missing: set[tuple[str, str]]) -> Shown:
-    model_field = _model_field(model, state.name)
-    if state.certainty == UNKNOWN and state.reason != REASON_M2M_GAP:
-        return _unknown(model_field, state)
-    if state.spec.kind == "m2m":
-        return _shown_set(state, missing)
-    text = _change_value(model_field, state.value)
-    note = ""
-    if (
-        state.spec.kind == "fk"
-        and isinstance(state.value, dict)
-        and (state.name, str(state.value.get("pk"))) in missing
-    ):
-        text = _("%(label)s (deleted)") % {"label": text}
-    if state.certainty == PARTIAL and state.reason == REASON_CUT:
-        note = _("Only the beginning of this text was recorded.")
-    return Shown(text, note, state.certainty, long=state.spec.kind == "text" and len(text) > 80)
-
-
-def _unknown(model_field: Any, state: FieldState) -> Shown:
-    """A value that cannot be known, and why."""
-    if state.reason == REASON_NOT_TRACKED:
-        note = _("Not known: this field is recorded only since %(date)s.") % {
-            "date": _when(state.since)
-        }
-    elif state.reason == REASON_GAP:
-        before, after = (_change_value(model_field, v) for v in state.candidates)
-        note = _(
-            "Not known: it changed without being recorded (an import or a bulk change), "
-            "from “%(before)s” to “%(after)s”, before or after this point."
-        ) % {"before": before, "after": after}
-    elif state.reason == REASON_GONE:
-        note = capfirst(pgettext("object state", "deleted"))
-    else:
-        note = _("Not known: no recorded change mentions this field.")
-    return Shown("", note, UNKNOWN)
-
-
-def _shown_set(state: FieldState, missing: set[tuple[str, str]]) -> Shown:
-    """A many-to-many value: its items' labels, a deleted one said so."""
-    parts = []
-    for ref in state.value or []:
-        label = ref.label or f"#{ref.pk}"
-        if (state.name, ref.pk) in missing:
-            label = _("%(label)s (deleted)") % {"label": label}
-        parts.append(label)
-    note = ""
-    if state.reason == REASON_M2M_GAP:
-        note = _("May be incomplete: some of its changes were not recorded.")
-    return Shown(", ".join(parts) or "—", note, state.certainty)
-
-
-def _rows(model: type[models.Model], left: ObjectState, right: ObjectState) -> list[FieldRow]:
-    missing = missing_related(model, [left, right])
-    rows = []
-    for a in left.fields:
-        b = right.get(a.name)
-        if b is None:
-            continue
-        shown_a, shown_b = _shown(model, a, missing), _shown(model, b, missing)
-        diff: tuple[DiffPart, ...] = ()
-        changed = differs(a, b)
-        if (
-            changed
-            and a.spec.kind == "text"
-            and isinstance(a.value, str)
-            and isinstance(b.value, str)
-            and max(len(a.value), len(b.value)) >= LONG_TEXT  # as the timeline shows texts
-        ):
-            diff = condense_diff(word_diff(a.value, b.value))
-        rows.append(FieldRow(a.name, a.spec.verbose_name, shown_a, shown_b, changed, diff))
-    return rows
 
 
 def _points(
@@ -333,7 +213,7 @@ def object_as_of(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResp
         now = ObjectState(
             None, tuple(FieldState(f.spec, None, UNKNOWN, REASON_GONE) for f in then.fields)
         )
-    rows = _rows(subject.model, then, now)
+    rows = field_rows(subject.model, then, now)
     entry = present([action])[0]
     return _render(
         request,
@@ -376,7 +256,7 @@ def object_compare(request: HtmxHttpRequest, key: str, object_id: str) -> HttpRe
     left = _state(subject, first, current)
     right = now if second is None else _state(subject, second, current)
     assert right is not None
-    rows = _rows(subject.model, left, right)
+    rows = field_rows(subject.model, left, right)
     entries = present([first] if second is None else [first, second])
     return _render(
         request,
@@ -404,124 +284,4 @@ def object_compare(request: HtmxHttpRequest, key: str, object_id: str) -> HttpRe
     )
 
 
-# --------------------------------------------------------------------------- restore
-
-
-def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
-
-
-@require_POST
-@login_required
-def object_restore(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
-    """Put one field back to its value before a recorded change (asks first when it changed
-    since). POST: ``action`` (the change's id), ``field``, and ``expected`` once confirmed."""
-    subject = _visible_subject(request, key, object_id)
-    raw_id = request.POST.get("action", "")
-    field = request.POST.get("field", "")
-    if not raw_id.isdigit() or len(raw_id) > 18 or not field:
-        return HttpResponseBadRequest(_("Choose a change to restore."))
-    action = (
-        _stream(request, subject)
-        .filter(
-            pk=int(raw_id),
-            action_object_content_type=subject.content_type,
-            action_object_object_id=subject.object_id,
-        )
-        .first()
-    )
-    if action is None:
-        raise Http404(NOT_FOUND)
-    if subject.obj is None:
-        return _refused(
-            request, subject, _("This object was deleted: its values cannot be restored here.")
-        )
-    if not may_restore(request.user, subject.obj, field):
-        raise PermissionDenied
-    expected = request.POST.get("expected")
-    try:
-        plan = apply_restore(
-            user=request.user, obj=subject.obj, action=action, field=field, expected=expected
-        )
-    except RestoreRefused as exc:
-        return _refused(request, subject, str(exc))
-    entry = present([action])[0]
-    model_field = _model_field(subject.model, field)
-    if plan.already:
-        return _refused(
-            request,
-            subject,
-            _("%(field)s is already “%(value)s”: nothing to restore.")
-            % {"field": capfirst(plan.spec.verbose_name), "value": _value_text(model_field, plan)},
-            status=200,
-        )
-    if plan.conflict and expected != plan.expected:
-        return _render(
-            request,
-            subject,
-            {
-                "mode": "conflict",
-                "label": _label(subject, entry),
-                "entry": entry,
-                "plan": plan,
-                "field": field,
-                "field_name": capfirst(plan.spec.verbose_name),
-                "restored_text": _value_text(model_field, plan),
-                "current_text": _current_text(model_field, plan),
-                "next": request.POST.get("next", ""),
-            },
-        )
-    message = _("%(field)s restored to “%(value)s”.") % {
-        "field": capfirst(plan.spec.verbose_name),
-        "value": _value_text(model_field, plan),
-    }
-    timeline = subject.timeline_url
-    if not is_fragment_request(request):
-        return HttpResponseRedirect(_safe_next(request, timeline), status=303)
-    # answer with the timeline as it is now, the restore at its top and the news announced
-    get = copy.copy(request)
-    get.method = "GET"
-    get.GET = QueryDict()
-    get.POST = QueryDict()
-    get.activityui_notice = message  # type: ignore[attr-defined]
-    response = object_timeline(get, subject.key, subject.object_id)
-    trigger_client_event(response, "activityui:restored")
-    return response
-
-
-def _value_text(model_field: Any, plan: Any) -> str:
-    if plan.spec.kind == "m2m":
-        added = [str(v.get("label") or "") for v in plan.restored["added"]]
-        removed = [str(v.get("label") or "") for v in plan.restored["removed"]]
-        parts = [f"+ {label}" for label in added] + [f"− {label}" for label in removed]
-        return ", ".join(parts)
-    return _change_value(model_field, plan.restored)
-
-
-def _current_text(model_field: Any, plan: Any) -> str:
-    if plan.spec.kind == "m2m":
-        return ", ".join(str(v.get("label") or "") for v in plan.current or []) or "—"
-    if isinstance(plan.current, str) and not is_cut(plan.current):
-        return plan.current if len(plan.current) <= 400 else plan.current[:400] + " […]"
-    return _change_value(model_field, plan.current)
-
-
-def _refused(
-    request: HtmxHttpRequest, subject: TimelineSubject, message: str, status: int = 400
-) -> HttpResponse:
-    # htmx swaps 2xx answers only: a refusal it must show is a 200 for it, a 400 for the rest
-    code = 200 if is_fragment_request(request) else status
-    return _render(
-        request,
-        subject,
-        {"mode": "refused", "label": _label(subject), "message": message},
-        status=code,
-    )
-
-
-__all__ = ["object_as_of", "object_compare", "object_restore", "plan_restore"]
+__all__ = ["history_links", "object_as_of", "object_compare"]
