@@ -303,7 +303,7 @@ def check_values(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="activityui.E013",
             )
         )
-    config = app_settings.HTMX_CONFIG
+    config = app_settings.value("HTMX_CONFIG")  # as the host wrote it, before it is trusted
     if config is not None and not isinstance(config, dict):
         problems.append(Error("ACTIVITYUI['HTMX_CONFIG'] is a dict or None.", id="activityui.E014"))
     middleware = list(getattr(settings, "MIDDLEWARE", []))

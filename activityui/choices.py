@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actstream.models import Action
 from django.contrib.contenttypes.models import ContentType
@@ -13,6 +13,9 @@ from activityui.menus import Seen, people_seen_by, person_seen_by, verbs_seen_by
 from activityui.selectors import verbs_in_use
 from activityui.tracked import tracked_models, tracking_for
 from activityui.verbs import get_verb, registered_verbs
+
+if TYPE_CHECKING:
+    from activityui.visibility import Viewer
 
 
 def verb_choices() -> list[tuple[str, str]]:
@@ -27,7 +30,7 @@ def object_type_choices() -> list[tuple[str, str]]:
 
 
 def viewer_verb_choices(
-    user: Any, actions: Seen | None = None, *, selected: str | None = None
+    user: Viewer | None, actions: Seen | None = None, *, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """The verbs of what ``user`` may see (of ``actions`` when given), as (verb, phrase),
     ordered by phrase (see :func:`activityui.menus.verbs_seen_by`)."""
@@ -37,7 +40,7 @@ def viewer_verb_choices(
 
 
 def person_choices(
-    user: Any, actions: Seen | None = None, *, selected: str | None = None
+    user: Viewer | None, actions: Seen | None = None, *, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """(username, name) of the people who did something ``user`` may see (of ``actions`` when
     given; no visibility rule for the user model needed). Bounded to
@@ -96,7 +99,7 @@ def tracked_field_choices(model: type[Any] | None) -> list[tuple[str, str]]:
 
 
 def timeline_verb_choices(
-    user: Any = None, actions: Seen | None = None, selected: str | None = None
+    user: Viewer | None = None, actions: Seen | None = None, selected: str | None = None
 ) -> list[tuple[str, str]]:
     """The verbs of the timeline's ``actions`` as menu items ("Commented on", "Created", …);
     every registered verb when no ``actions`` are given."""

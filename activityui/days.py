@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,11 +19,18 @@ from activityui.links import object_url
 from activityui.presenters import ActionEntry
 
 
+class Dated(Protocol):
+    """An entry with a time: a feed's :class:`ActionEntry`, a timeline's ``TimelineEntry``."""
+
+    @property
+    def timestamp(self) -> dt.datetime: ...
+
+
 @dataclass(frozen=True)
-class DayGroup:
+class DayGroup[E: Dated]:
     day: dt.date
     label: str
-    entries: tuple[ActionEntry, ...]
+    entries: tuple[E, ...]
 
 
 def day_label(day: dt.date, today: dt.date) -> str:
@@ -37,22 +44,15 @@ def day_label(day: dt.date, today: dt.date) -> str:
     return date_format(day, pgettext("day heading, another year", "j F Y"))
 
 
-def group_by_day(entries: Sequence[ActionEntry]) -> list[DayGroup]:
+def group_by_day[E: Dated](entries: Iterable[E]) -> list[DayGroup[E]]:
     """Entries in runs by local calendar day (the active time zone), newest first."""
     today = timezone.localdate()
-    groups: list[DayGroup] = []
-    current: list[ActionEntry] = []
-    current_day: dt.date | None = None
-    for entry in entries:
-        day = timezone.localtime(entry.timestamp).date()
-        if day != current_day and current:
-            groups.append(DayGroup(current_day, day_label(current_day, today), tuple(current)))  # type: ignore[arg-type]
-            current = []
-        current_day = day
-        current.append(entry)
-    if current and current_day is not None:
-        groups.append(DayGroup(current_day, day_label(current_day, today), tuple(current)))
-    return groups
+    return [
+        DayGroup(day, day_label(day, today), tuple(run))
+        for day, run in itertools.groupby(
+            entries, key=lambda entry: timezone.localtime(entry.timestamp).date()
+        )
+    ]
 
 
 @dataclass(frozen=True)

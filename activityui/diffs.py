@@ -73,7 +73,7 @@ def condense_diff(
         if len(tokens) <= keep_head + keep_tail + 2:
             result.append(part)
             continue
-        lead = re.match(r"\s*", part.text).group()  # type: ignore[union-attr]
+        lead = part.text[: len(part.text) - len(part.text.lstrip())]
         head = lead + "".join(tokens[:keep_head]) if keep_head else ""
         tail = "".join(tokens[len(tokens) - keep_tail :]) if keep_tail else ""
         result.append(DiffPart("equal", f"{head}… {tail}" if head else f"… {tail}"))

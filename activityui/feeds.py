@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actstream.models import Follow
 from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from activityui.visibility import Viewer
 
 ScopeFunction = Callable[[Any], Q]
 
@@ -113,7 +116,7 @@ def feed_url(name: str) -> str:
     return reverse("activityui:feed_named", args=[name])
 
 
-def visible_follows_q(user: Any) -> Q:
+def visible_follows_q(user: Viewer) -> Q:
     """The ``Follow`` rows of objects ``user`` may see now: a follow is re-checked when it is
     read (someone who left the team stays followed, but shows nothing until visible again)."""
     from django.contrib.contenttypes.models import ContentType
@@ -132,7 +135,7 @@ def visible_follows_q(user: Any) -> Q:
     return q
 
 
-def following_scope(user: Any) -> Q:
+def following_scope(user: Viewer) -> Q:
     """Actions by, on or in the objects ``user`` follows (actstream's ``Follow`` rows) and may
     see now (one query: the follows, with the visibility of their objects as subqueries)."""
     q = Q(pk__in=[])

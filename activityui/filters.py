@@ -30,7 +30,6 @@ from activityui.ids import MAX_ID_LENGTH, id_text
 from activityui.keys import content_type_for_key
 from activityui.menus import Seen, seen_in, seen_remembered
 from activityui.people import actor_help_text, people_matching_q, user_ids_matching
-from activityui.verbs import get_verb
 
 MAX_QUERY_LENGTH = 200
 
@@ -170,9 +169,6 @@ def _selected(data: Any) -> str | None:
     if isinstance(value, str) and 0 < len(value) <= 255 and "\x00" not in value:
         return value
     return None
-
-
-__all__ = ["ActionFilterSet", "get_verb"]
 
 
 # --- staff console ---

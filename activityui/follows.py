@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
 from actstream.models import Follow
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Q
 
 from activityui.ids import id_of
 from activityui.keys import content_type_for_key
-from activityui.visibility import visibility_rules
+from activityui.visibility import Viewer, visibility_rules
 
 
 def followable_types() -> set[str]:
@@ -18,7 +19,7 @@ def followable_types() -> set[str]:
     return {model._meta.label_lower for model in visibility_rules()}
 
 
-def followed_keys(*, user: Any, refs: Any) -> set[tuple[str, str]]:
+def followed_keys(*, user: Viewer, refs: Iterable[tuple[str, object]]) -> set[tuple[str, str]]:
     """Which of ``refs`` (pairs of "app_label.model" and object id) ``user`` follows: 1 query."""
     wanted: dict[int, set[str]] = {}
     keys: dict[int, str] = {}
@@ -28,7 +29,7 @@ def followed_keys(*, user: Any, refs: Any) -> set[tuple[str, str]]:
             continue
         wanted.setdefault(content_type.pk, set()).add(str(object_id))
         keys[content_type.pk] = key
-    if not wanted or not getattr(user, "is_authenticated", False):
+    if not wanted or not user.is_authenticated:
         return set()
     q = Q(pk__in=[])
     for content_type_id, ids in wanted.items():
@@ -37,7 +38,7 @@ def followed_keys(*, user: Any, refs: Any) -> set[tuple[str, str]]:
     return {(keys[content_type_id], object_id) for content_type_id, object_id in rows}
 
 
-def is_following(*, user: Any, obj: Any) -> bool:
+def is_following(*, user: Viewer, obj: models.Model) -> bool:
     content_type = ContentType.objects.get_for_model(obj)
     following: bool = Follow.objects.filter(
         user=user, content_type=content_type, object_id=id_of(obj), flag=""
@@ -45,7 +46,7 @@ def is_following(*, user: Any, obj: Any) -> bool:
     return following
 
 
-def follow_toggle(*, user: Any, obj: Any) -> bool:
+def follow_toggle(*, user: Viewer, obj: models.Model) -> bool:
     """Follow ``obj`` or stop following it; returns whether ``user`` follows it now.
 
     Writes actstream ``Follow`` rows directly: actstream's ``follow()`` insists on its own
@@ -60,7 +61,7 @@ def follow_toggle(*, user: Any, obj: Any) -> bool:
     return True
 
 
-def unfollow(*, user: Any, content_type: Any, object_ids: Any) -> bool:
+def unfollow(*, user: Viewer, content_type: ContentType, object_ids: Iterable[object]) -> bool:
     """Stop following, whether or not ``user`` may still see the object (or it still exists):
     True when a follow was removed."""
     deleted, _rows = Follow.objects.filter(

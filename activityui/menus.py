@@ -10,7 +10,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actstream.models import Action
 from django.contrib.auth import get_user_model
@@ -20,6 +20,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
 from activityui.ids import IdText
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    from activityui.visibility import Viewer
 
 MAX_VERBS = 60  # distinct verbs looked at (a site records a few dozen at most)
 MAX_PEOPLE = 200  # people listed in the person menu
@@ -52,22 +57,25 @@ def seen_in(actions: QuerySet[Any]) -> Seen:
     )
 
 
-def seen_remembered(*, user: Any, scope: str, read: Callable[[], QuerySet[Any]]) -> Seen:
+def seen_remembered(*, user: Viewer, scope: str, read: Callable[[], QuerySet[Any]]) -> Seen:
     """:func:`seen_in` of ``read()``, remembered in the ``POLL_CACHE`` cache for this viewer and
     ``scope`` (a feed's name, a timeline's object) while the site is at the same point (its
-    newest action and highest id, :func:`selectors.site_signature`), for at most
+    newest action and highest id, :func:`polls.site_signature`), for at most
     :data:`MENU_CACHE_SECONDS`: a page view between two actions reads no window. A new action
     anywhere reads it again; a change of the viewer's visibility shows in the menus within
     that time. A cache that fails is a miss."""
     from activityui.conf import app_settings
     from activityui.polls import site_signature
+    from activityui.visibility import as_person
 
     alias = app_settings.POLL_CACHE
-    known = alias and getattr(user, "is_authenticated", False)
-    signature = site_signature() if known else None
+    if not alias or not user.is_authenticated:
+        return seen_in(read())
+    signature = site_signature()
     if signature is None:
         return seen_in(read())
-    who = f"{user._meta.label_lower}:{user.pk}"
+    person = as_person(user)
+    who = f"{person._meta.label_lower}:{person.pk}"
     raw = f"{who}|{scope}|{signature[0].isoformat()}|{signature[1]}|{signature[2]}"
     key = "activityui:menus:" + hashlib.sha256(raw.encode()).hexdigest()
     try:
@@ -85,7 +93,7 @@ def seen_remembered(*, user: Any, scope: str, read: Callable[[], QuerySet[Any]])
     return seen
 
 
-def _visible_actions(user: Any) -> QuerySet[Any]:
+def _visible_actions(user: Viewer) -> QuerySet[Any]:
     from activityui.selectors import _plain
     from activityui.visibility import action_visibility_q
 
@@ -93,7 +101,7 @@ def _visible_actions(user: Any) -> QuerySet[Any]:
 
 
 def verbs_seen_by(
-    user: Any,
+    user: Viewer | None,
     actions: Seen | None = None,
     *,
     selected: str | None = None,
@@ -113,7 +121,7 @@ def verbs_seen_by(
     from activityui.selectors import verbs_in_use
     from activityui.verbs import registered_verbs
 
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return []
     if actions is not None:
         seen = sorted(actions.verbs)[:MAX_VERBS]
@@ -141,7 +149,7 @@ def _recorded(verb: str) -> bool:
     return bool(_plain().filter(verb=verb).exists())
 
 
-def people_seen_by(user: Any, actions: Seen | None = None) -> QuerySet[Any]:
+def people_seen_by(user: Viewer | None, actions: Seen | None = None) -> QuerySet[Any]:
     """The users who did something ``user`` may see (of ``actions`` when given, e.g. the newest
     :data:`MENU_WINDOW` actions of a feed, which must be limited to what ``user`` may see),
     ``user`` too once they acted; ordered by username, at most :data:`MAX_PEOPLE`. No
@@ -153,7 +161,7 @@ def people_seen_by(user: Any, actions: Seen | None = None) -> QuerySet[Any]:
     and stops at the first visible action -- which walks every action of someone who acted only
     where ``user`` cannot see: the feeds and timelines pass a window."""
     user_model = get_user_model()
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return user_model._default_manager.none()
     user_ct = ContentType.objects.get_for_model(user_model)
     if actions is not None:
@@ -170,7 +178,7 @@ def people_seen_by(user: Any, actions: Seen | None = None) -> QuerySet[Any]:
     return everyone[:MAX_PEOPLE]
 
 
-def _people_acting_for(user: Any) -> QuerySet[Any]:
+def _people_acting_for(user: Viewer) -> QuerySet[Any]:
     user_model = get_user_model()
     acted = (
         _visible_actions(user)
@@ -183,10 +191,10 @@ def _people_acting_for(user: Any) -> QuerySet[Any]:
     return user_model._default_manager.filter(Exists(acted))
 
 
-def person_seen_by(user: Any, username: str) -> Any:
+def person_seen_by(user: Viewer, username: str) -> AbstractBaseUser | None:
     """The user called ``username`` if they did something ``user`` may see, else None: a menu
     read from a window keeps a person a shared link names (one EXISTS for that one person)."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return None
     field = get_user_model().USERNAME_FIELD
     return _people_acting_for(user).filter(**{field: username}).first()

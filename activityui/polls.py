@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
 from django.db.models import Subquery
@@ -12,6 +12,10 @@ from django.db.models import Subquery
 from activityui.conf import app_settings
 from activityui.cursors import Cursor
 from activityui.selectors import _plain
+from activityui.visibility import as_person
+
+if TYPE_CHECKING:
+    from activityui.visibility import Viewer
 
 Signature = tuple[Any, int, int]  # the newest action's (timestamp, id), and the highest id
 log = logging.getLogger("activityui")
@@ -42,8 +46,9 @@ def _poll_cache() -> Any:
     return caches[alias] if alias else None
 
 
-def quiet_key(*, user: Any, feed: str, query: str, after: Cursor) -> str:
-    who = f"{user._meta.label_lower}:{user.pk}"
+def quiet_key(*, user: Viewer, feed: str, query: str, after: Cursor) -> str:
+    person = as_person(user)
+    who = f"{person._meta.label_lower}:{person.pk}"
     raw = f"{who}|{feed}|{query}|{after.timestamp.isoformat()}|{after.id}"
     return "activityui:quiet:" + hashlib.sha256(raw.encode()).hexdigest()
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from activityui.models import ReadMarker
 
+if TYPE_CHECKING:
+    from activityui.visibility import Viewer
 
-def move_read_marker(*, user: Any, feed: str, timestamp: Any, action_id: int) -> bool:
+
+def move_read_marker(*, user: Viewer, feed: str, timestamp: Any, action_id: int) -> bool:
     """Move the user's marker of ``feed`` forward to (timestamp, id); never backwards."""
     with transaction.atomic():
         marker, created = ReadMarker.objects.select_for_update().get_or_create(
-            user=user, feed=feed, defaults={"timestamp": timestamp, "action_id": action_id}
+            user_id=user.pk, feed=feed, defaults={"timestamp": timestamp, "action_id": action_id}
         )
         if created:
             return True

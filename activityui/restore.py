@@ -19,11 +19,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from activityui.capture import annotating, tracking_for
+from activityui.context import annotating
 from activityui.cursors import encode_cursor
 from activityui.history import current_values, field_specs, history_options
 from activityui.reconstruction import FieldSpec, comparable, is_cut, same_value
-from activityui.visibility import can_see
+from activityui.tracked import tracking_for
+from activityui.visibility import Viewer, can_see
 
 
 class RestoreRefused(Exception):
@@ -72,7 +73,7 @@ def _m2m_still(delta: Any, current: Any) -> bool:
     return added <= present and not (removed & present)
 
 
-def may_restore(user: Any, obj: models.Model, field: str | None = None) -> bool:
+def may_restore(user: Viewer, obj: models.Model, field: str | None = None) -> bool:
     """The host's rule (default: the model's ``change`` permission), for users who can see
     ``obj``. ``field`` None: may the user restore anything of ``obj``?"""
     if user is None or not user.is_authenticated or tracking_for(type(obj)) is None:
@@ -90,7 +91,7 @@ def may_restore(user: Any, obj: models.Model, field: str | None = None) -> bool:
     return bool(rule(user, obj, field))
 
 
-def restorable_fields(user: Any, obj: models.Model) -> frozenset[str]:
+def restorable_fields(user: Viewer, obj: models.Model) -> frozenset[str]:
     """The tracked fields of ``obj`` the user may restore (none when the object is hidden)."""
     if not may_restore(user, obj):
         return frozenset()
@@ -139,24 +140,24 @@ def plan_restore(*, obj: models.Model, action: Action, field: str) -> RestorePla
     )
 
 
-def _related_object(user: Any, model_field: Any, stored: Any) -> models.Model:
+def _related_object(user: Viewer, model_field: Any, stored: Any) -> models.Model:
     pk = stored.get("pk") if isinstance(stored, dict) else None
     related_model = model_field.related_model
     try:
         raw = related_model._meta.pk.to_python(pk)
     except ValidationError as exc:
         raise RestoreRefused(_("That object no longer exists.")) from exc
-    found = related_model._default_manager.filter(pk=raw).first()
+    found: models.Model | None = related_model._default_manager.filter(pk=raw).first()
     if found is None or not can_see(user, found):
         label = stored.get("label") if isinstance(stored, dict) else ""
         raise RestoreRefused(
             _("“%(label)s” no longer exists or is not visible to you: it cannot be restored.")
             % {"label": label or f"#{pk}"}
         )
-    return found  # type: ignore[no-any-return]
+    return found
 
 
-def _python_value(user: Any, model_field: Any, stored: Any) -> Any:
+def _python_value(user: Viewer, model_field: Any, stored: Any) -> Any:
     if stored is None:
         return None
     if model_field.is_relation:
@@ -172,7 +173,7 @@ def _python_value(user: Any, model_field: Any, stored: Any) -> Any:
 
 
 def apply_restore(
-    *, user: Any, obj: models.Model, action: Action, field: str, expected: str | None
+    *, user: Viewer, obj: models.Model, action: Action, field: str, expected: str | None
 ) -> RestorePlan:
     """Restore ``field`` of ``obj`` to its value before ``action``, in one transaction with the
     row locked. Raises :class:`RestoreRefused`, or returns the plan with ``conflict`` True and

@@ -22,7 +22,7 @@ from activityui.cursors import Cursor
 from activityui.feeds import get_feed
 from activityui.ids import id_of
 from activityui.keyset import NEWEST_FIRST, Page, newer_than, older_than, older_than_q, page_of
-from activityui.visibility import Visibility, action_visibility_q, can_view_all
+from activityui.visibility import Viewer, Visibility, action_visibility_q, as_person, can_view_all
 
 
 class UnknownFeed(LookupError):
@@ -45,7 +45,7 @@ def no_actions() -> QuerySet[Any]:
     return _actions().none()
 
 
-def action_list_for_feed(*, user: Any, feed: str) -> QuerySet[Any]:
+def action_list_for_feed(*, user: Viewer, feed: str) -> QuerySet[Any]:
     """The actions of the named feed that ``user`` may see, newest first."""
     return feed_stream(user=user, feed=feed).queryset
 
@@ -60,13 +60,13 @@ def object_q(content_type: ContentType, object_id: str) -> Q:
 
 
 def action_list_for_object(
-    *, user: Any, content_type: ContentType, object_id: str
+    *, user: Viewer, content_type: ContentType, object_id: str
 ) -> QuerySet[Any]:
     """One object's history as ``user`` may see it (staff with the permission: all of it)."""
     return object_stream(user=user, content_type=content_type, object_id=object_id).queryset
 
 
-def action_list_for_staff(*, user: Any) -> QuerySet[Any]:
+def action_list_for_staff(*, user: Viewer) -> QuerySet[Any]:
     """Every action on the site, for users holding ``activityui.view_all_activity``."""
     if not can_view_all(user):
         return _actions().none()
@@ -89,7 +89,7 @@ class Stream:
     first use: a poll that finds nothing new builds nothing.
     """
 
-    def __init__(self, scope: Callable[[], Q], *, viewer: Any, restricted: bool) -> None:
+    def __init__(self, scope: Callable[[], Q], *, viewer: Viewer, restricted: bool) -> None:
         self._scope_factory = scope
         self.viewer = viewer
         self.restricted = restricted  # False: no visibility filter (staff on a timeline)
@@ -174,7 +174,7 @@ class Stream:
         return _plain().filter(either)
 
 
-def feed_stream(*, user: Any, feed: str) -> Stream:
+def feed_stream(*, user: Viewer, feed: str) -> Stream:
     """The actions of the named feed that ``user`` may see, with the branches of its scope."""
     scope = get_feed(feed)
     if scope is None:
@@ -182,7 +182,7 @@ def feed_stream(*, user: Any, feed: str) -> Stream:
     return Stream(lambda: scope.scope(user), viewer=user, restricted=True)
 
 
-def object_stream(*, user: Any, content_type: ContentType, object_id: str) -> Stream:
+def object_stream(*, user: Viewer, content_type: ContentType, object_id: str) -> Stream:
     """One object's history as ``user`` may see it: three branches (actor, object, target)."""
     q = object_q(content_type, str(object_id))
     return Stream(lambda: q, viewer=user, restricted=not can_view_all(user))
@@ -340,31 +340,32 @@ def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:
 # --- feed: read markers, unread counts ---
 
 
-def read_marker_for(*, user: Any, feed: str) -> Cursor | None:
+def read_marker_for(*, user: Viewer | None, feed: str) -> Cursor | None:
     """The position up to which ``user`` has seen ``feed`` (None before the first visit)."""
     from activityui.models import ReadMarker
 
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return None
-    rows = ReadMarker.objects.filter(user=user, feed=feed)
+    rows = ReadMarker.objects.filter(user_id=user.pk, feed=feed)
     row = rows.values_list("timestamp", "action_id").first()
     return Cursor(timestamp=row[0], id=row[1]) if row else None
 
 
-def unread_actions(*, user: Any, feed: str, marker: Cursor | None) -> QuerySet[Any]:
+def unread_actions(*, user: Viewer, feed: str, marker: Cursor | None) -> QuerySet[Any]:
     """Actions of ``feed`` newer than ``marker`` that ``user`` did not do themselves."""
     queryset = action_list_for_feed(user=user, feed=feed)
     if marker is not None:
         queryset = newer_than(queryset, marker)
-    user_ct = ContentType.objects.get_for_model(user)
-    return queryset.exclude(actor_content_type=user_ct, actor_object_id=id_of(user))
+    person = as_person(user)
+    user_ct = ContentType.objects.get_for_model(person)
+    return queryset.exclude(actor_content_type=user_ct, actor_object_id=id_of(person))
 
 
-def unread_count(*, user: Any, feed: str, limit: int) -> int:
+def unread_count(*, user: Viewer | None, feed: str, limit: int) -> int:
     """How many actions of ``feed`` are new for ``user``, exact up to ``limit`` (else
     ``limit + 1``): the marker, the feed's scope and visible ids, and one bounded COUNT. 0 for
     unknown feeds and anonymous users."""
-    if not getattr(user, "is_authenticated", False) or get_feed(feed) is None:
+    if user is None or not user.is_authenticated or get_feed(feed) is None:
         return 0
     marker = read_marker_for(user=user, feed=feed)
     # the branches' OR with the visible ids they need read once (one small query): the same
@@ -372,20 +373,22 @@ def unread_count(*, user: Any, feed: str, limit: int) -> int:
     queryset = feed_stream(user=user, feed=feed).branch_queryset()
     if marker is not None:
         queryset = newer_than(queryset, marker)
-    user_ct = ContentType.objects.get_for_model(user)
-    queryset = queryset.exclude(actor_content_type=user_ct, actor_object_id=id_of(user))
+    person = as_person(user)
+    user_ct = ContentType.objects.get_for_model(person)
+    queryset = queryset.exclude(actor_content_type=user_ct, actor_object_id=id_of(person))
     return count_up_to(queryset, limit=limit)
 
 
 def unread_on_first_page(
-    stream: Stream, page: Page, *, user: Any, marker: Cursor | None, limit: int
+    stream: Stream, page: Page, *, user: Viewer, marker: Cursor | None, limit: int
 ) -> int:
     """:func:`unread_count` for the feed whose first unfiltered ``page`` of ``stream`` the
     view has just read: counted on the page, no query, when the page reaches the marker (or
     the end of the feed) or already holds more than ``limit``; else one bounded COUNT of the
     rest past the page (the visible ids the page read are reused)."""
-    user_ct = ContentType.objects.get_for_model(user)
-    own = (user_ct.pk, id_of(user))
+    person = as_person(user)
+    user_ct = ContentType.objects.get_for_model(person)
+    own = (user_ct.pk, id_of(person))
     unread = 0
     for action in page.actions:
         if marker is not None and (action.timestamp, action.pk) <= (marker.timestamp, marker.id):
@@ -401,5 +404,5 @@ def unread_on_first_page(
     rest = older_than(stream.branch_queryset(), Cursor(timestamp=last.timestamp, id=last.pk))
     if marker is not None:
         rest = newer_than(rest, marker)
-    rest = rest.exclude(actor_content_type=user_ct, actor_object_id=id_of(user))
+    rest = rest.exclude(actor_content_type=user_ct, actor_object_id=id_of(person))
     return unread + count_up_to(rest, limit=limit - unread)

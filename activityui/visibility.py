@@ -10,7 +10,8 @@ end-user surfaces the same rules apply to them as to everyone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +21,27 @@ from django.db.models import F, Q, QuerySet, Value
 
 from activityui.conf import app_settings
 from activityui.ids import IdText, id_kind, id_of, id_text, stored_ids
+from activityui.keys import content_type_for_key
+
+
+class Viewer(Protocol):
+    """A reader as activityui uses one: the request's user, signed in or not (Django's
+    ``AnonymousUser``), of whatever user model the host has."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def is_authenticated(self) -> bool: ...
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool: ...
+
+
+def as_person(user: Viewer) -> models.Model:
+    """A signed-in ``user`` as the model instance it is (for its content type and id as an
+    actor); an anonymous user is none, and is an error here."""
+    if not isinstance(user, models.Model):
+        raise TypeError(f"{user!r} is not a signed-in user")
+    return user
+
 
 VisibilityRule = Callable[[Any], QuerySet[Any]]
 
@@ -37,11 +59,11 @@ def visibility_rules() -> dict[type[models.Model], VisibilityRule]:
     return dict(_rules)
 
 
-def can_view_all(user: Any) -> bool:
+def can_view_all(user: Viewer) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_perm(STAFF_PERMISSION))
 
 
-def visible_objects(model: type[models.Model], user: Any) -> QuerySet[Any] | None:
+def visible_objects(model: type[models.Model], user: Viewer) -> QuerySet[Any] | None:
     """Instances of ``model`` that ``user`` may see; None when no rule is registered."""
     rule = _rules.get(model)
     if rule is None:
@@ -51,7 +73,7 @@ def visible_objects(model: type[models.Model], user: Any) -> QuerySet[Any] | Non
     return rule(user)
 
 
-def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[str] | None:
+def visible_ids(model: type[models.Model], user: Viewer) -> QuerySet[Any] | list[str] | None:
     """The primary keys of :func:`visible_objects` as actstream stores them
     (:func:`activityui.ids.stored_ids`)."""
     objects = visible_objects(model, user)
@@ -60,7 +82,7 @@ def visible_ids(model: type[models.Model], user: Any) -> QuerySet[Any] | list[st
     return stored_ids(objects)
 
 
-def visible_object(user: Any, content_type: ContentType, raw_id: str) -> models.Model | None:
+def visible_object(user: Viewer, content_type: ContentType, raw_id: str) -> models.Model | None:
     """The object of ``content_type`` whose pk reads ``raw_id``, if its model has a rule and
     ``user`` may see it; None otherwise (missing, hidden, unruled or a malformed id alike)."""
     if "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
@@ -77,7 +99,7 @@ def visible_object(user: Any, content_type: ContentType, raw_id: str) -> models.
     return obj
 
 
-def can_see(user: Any, obj: models.Model) -> bool:
+def can_see(user: Viewer, obj: models.Model) -> bool:
     """May ``user`` see ``obj`` itself (used for object timelines and follow buttons)?"""
     objects = visible_objects(type(obj), user)
     if objects is None:
@@ -87,15 +109,83 @@ def can_see(user: Any, obj: models.Model) -> bool:
     return objects.filter(pk=obj.pk).exists()
 
 
-def place_q(role: str, user: Any) -> Q:
+def place_q(role: str, user: Viewer) -> Q:
     """Actions whose ``role`` ("target" or "action_object") is an object ``user`` may see."""
     return Visibility(user, inline=False).place(role)
 
 
-def action_visibility_q(user: Any) -> Q:
+def action_visibility_q(user: Viewer) -> Q:
     """The one policy as a filter on ``Action``, the visible ids as subqueries (no query
     until it runs). :class:`Visibility` writes the policy; this is it without inlining."""
     return Visibility(user, inline=False).q()
+
+
+# --- an object's timeline: who may read its history ---
+
+
+@dataclass(frozen=True)
+class ObjectSubject:
+    """The object a timeline or history page is about, resolved from its URL: ``obj`` None
+    once deleted, ``model`` None once the model itself is gone (its history is kept as
+    snapshots)."""
+
+    key: str  # "app_label.model_name"
+    object_id: str
+    content_type: ContentType
+    model: type[models.Model] | None
+    obj: models.Model | None
+
+    @property
+    def type_name(self) -> str:
+        return str(self.model._meta.verbose_name) if self.model else self.content_type.model
+
+    @property
+    def url(self) -> str | None:
+        get_url = getattr(self.obj, "get_absolute_url", None)
+        return str(get_url()) if get_url is not None else None
+
+    @property
+    def shown_if_history(self) -> bool:
+        """Its timeline exists only if it has history: deleted, or of a model without a
+        visibility rule (staff may read any history but not any row: else its ``str()``
+        could be read by id)."""
+        return self.obj is None or self.model not in _rules
+
+
+def object_subject(key: str, raw_id: str) -> ObjectSubject | None:
+    """Resolve ``key`` ("app_label.model_name") and the pk ``raw_id``; None when either is
+    malformed or names nothing (a deleted object resolves, with ``obj`` None)."""
+    if "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
+        return None
+    content_type = content_type_for_key(key)
+    if content_type is None:
+        return None
+    model = content_type.model_class()
+    if model is None:
+        return ObjectSubject(key, raw_id, content_type, None, None)
+    try:
+        pk = model._meta.pk.to_python(raw_id)
+    except ValidationError:
+        return None
+    if pk is None or pk == "":
+        return None
+    obj = model._default_manager.filter(pk=pk).first()
+    return ObjectSubject(key, id_text(model, pk), content_type, model, obj)
+
+
+def timeline_subject(user: Viewer, key: str, raw_id: str) -> ObjectSubject | None:
+    """The object ``key``/``raw_id`` names, if ``user`` may read its history: staff
+    (:func:`can_view_all`) that of any object, deleted or not; others that of an existing
+    object they may see (:func:`can_see`). None otherwise: malformed, unknown, deleted or
+    hidden alike, so a hidden object reads exactly like a missing one. A subject that is
+    :attr:`~ObjectSubject.shown_if_history` has a timeline only if the user's stream of it
+    has an action (the caller reads that stream anyway)."""
+    subject = object_subject(key, raw_id)
+    if subject is None or can_view_all(user):
+        return subject
+    if subject.obj is None or not can_see(user, subject.obj):
+        return None
+    return subject
 
 
 # --- the policy, read once per request and specialised per branch (perf) ---
@@ -112,7 +202,7 @@ class Visibility:
     to run. ``inline=False`` keeps every model's ids as a subquery and reads nothing
     (:func:`action_visibility_q`)."""
 
-    def __init__(self, user: Any, *, inline: bool = True) -> None:
+    def __init__(self, user: Viewer, *, inline: bool = True) -> None:
         self.user = user
         self.inline = inline
         self._ids: dict[type[models.Model], list[str] | QuerySet[Any]] = {}
@@ -126,10 +216,17 @@ class Visibility:
 
     def ids(self, model: type[models.Model]) -> list[str] | QuerySet[Any]:
         if not self.inline:
-            return cast(list[str] | QuerySet[Any], visible_ids(model, self.user))
+            return self._rule_ids(model)
         if model not in self._ids:
             self.prefetch(list(_rules))
         return self._ids[model]
+
+    def _rule_ids(self, model: type[models.Model]) -> list[str] | QuerySet[Any]:
+        """:func:`visible_ids` of a ``model`` that has a rule (the only ones asked for)."""
+        ids = visible_ids(model, self.user)
+        if ids is None:
+            raise LookupError(f"{model._meta.label} has no visibility rule")
+        return ids
 
     def prefetch(self, wanted: list[type[models.Model]]) -> None:
         """Read the visible ids of the ``wanted`` models not read yet, in one query."""
@@ -189,7 +286,7 @@ class Visibility:
         for number, model in enumerate(models_in_order):
             ids = found[number]
             if len(ids) > MAX_LITERAL_IDS:
-                result[model] = visible_ids(model, self.user)  # type: ignore[assignment]
+                result[model] = self._rule_ids(model)
             else:
                 result[model] = sorted(ids)
         return result
@@ -217,8 +314,9 @@ class Visibility:
         return allowed
 
     def _shown(self) -> Q:
-        user_ct = ContentType.objects.get_for_model(self.user)
-        return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=id_of(self.user))
+        person = as_person(self.user)
+        user_ct = ContentType.objects.get_for_model(person)
+        return Q(public=True) | Q(actor_content_type=user_ct, actor_object_id=id_of(person))
 
     def q(self) -> Q:
         """The actions the user may see: public or their own, and placed where they may see

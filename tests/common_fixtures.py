@@ -76,7 +76,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_caches():
-    # polls remember "nothing new" in the cache (selectors.remember_quiet) and sessions live
+    # polls remember "nothing new" in the cache (polls.remember_quiet) and sessions live
     # there too (cached_db): no test may see what an earlier one left in this process
     from django.core.cache import caches
 

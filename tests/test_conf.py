@@ -22,6 +22,18 @@ def test_conf_unknown_attribute_raises():
         app_settings.NOT_A_SETTING  # noqa: B018
 
 
+def test_conf_setting_cannot_be_assigned():
+    with pytest.raises(AttributeError):
+        app_settings.PAGE_SIZE = 7
+
+
+def test_conf_value_is_the_raw_setting():
+    with override_settings(ACTIVITYUI={"HTMX_CONFIG": "nonsense"}):
+        assert app_settings.value("HTMX_CONFIG") == "nonsense"
+    with pytest.raises(AttributeError):
+        app_settings.value("NOT_A_SETTING")
+
+
 def test_checks_reject_unknown_keys():
     with override_settings(ACTIVITYUI={"PAGE_SIZ": 7}):
         ids = {m.id for m in check_setup()}

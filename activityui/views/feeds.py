@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -57,6 +57,10 @@ from activityui.views.common import (
     render_page,
     url_with_query,
 )
+from activityui.visibility import as_person
+
+if TYPE_CHECKING:
+    from activityui.visibility import Viewer
 
 FEED_TEMPLATE = "activityui/feed.html"
 CURSOR_PARAMS = ("before", "after", "seen")
@@ -333,8 +337,9 @@ def _feed_days(
     )
 
 
-def _own_actor(user: Any) -> tuple[str, str]:
-    return (user._meta.label_lower, id_of(user))
+def _own_actor(user: Viewer) -> tuple[str, str]:
+    person = as_person(user)
+    return (person._meta.label_lower, id_of(person))
 
 
 def _local_day(cursor: Cursor | None) -> dt.date | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,10 +19,10 @@ from activityui.follows import follow_toggle, unfollow
 from activityui.ids import id_of, id_text
 from activityui.keys import content_type_for_key
 from activityui.views.common import HtmxHttpRequest
-from activityui.visibility import visible_object
+from activityui.visibility import Viewer, visible_object
 
 
-def _followable_object(user: Any, key: str, object_id: str) -> models.Model:
+def _followable_object(user: Viewer, key: str, object_id: str) -> models.Model:
     """The object behind ``key``/``object_id`` if it has a visibility rule and ``user`` may
     see it; 404 otherwise (also for objects that exist but are hidden)."""
     content_type = content_type_for_key(key)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import models, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.urls import reverse
@@ -15,13 +15,13 @@ from django.utils.formats import number_format
 from django.views.decorators.http import require_GET
 from django_htmx.http import push_url
 
-from activityui.capture import record
 from activityui.chart import activity_chart
 from activityui.conf import app_settings
 from activityui.exports import export_response
 from activityui.filters import StaffActionFilterSet
 from activityui.keyset import page_of
 from activityui.presenters import present
+from activityui.recording import record
 from activityui.rowcache import prefetch_rows
 from activityui.selectors import action_list_for_staff, count_up_to, existing_now
 from activityui.views.common import (
@@ -33,7 +33,7 @@ from activityui.views.common import (
     render_page,
     url_with_query,
 )
-from activityui.visibility import STAFF_PERMISSION
+from activityui.visibility import STAFF_PERMISSION, as_person
 
 MAX_ACTION_ID = 2**63 - 1  # larger ids cannot exist; the database would reject the lookup
 
@@ -173,7 +173,7 @@ def _staff_export(request: HttpRequest, format: str) -> HttpResponseBase:
     # stay out, so the file holds exactly the rows the console counted.
     queryset = existing_now(filterset.qs)
     record(
-        cast(models.Model, request.user),
+        as_person(request.user),  # staff: signed in
         "exported",
         public=False,
         filter=_filter_query(request),

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -19,7 +17,6 @@ from activityui.conf import app_settings
 from activityui.cursors import Cursor
 from activityui.days import group_by_day
 from activityui.filters import TimelineFilterSet
-from activityui.ids import id_text
 from activityui.keyset import page_of
 from activityui.links import timeline_url
 from activityui.menus import MENU_WINDOW
@@ -36,29 +33,19 @@ from activityui.views.common import (
     render_page,
     url_with_query,
 )
-from activityui.visibility import can_see, can_view_all, visible_objects
+from activityui.visibility import ObjectSubject, object_subject, timeline_subject
 
 NOT_FOUND = "No history here."  # one message: a hidden object reads exactly like a missing one
 
 
 @dataclass(frozen=True)
-class TimelineSubject:
-    """The object a timeline is about, resolved from the URL (``obj`` None once deleted)."""
+class TimelineSubject(ObjectSubject):
+    """The object a timeline is about (:func:`activityui.visibility.timeline_subject`), with
+    the link to its timeline."""
 
-    key: str  # "app_label.model_name"
-    object_id: str
-    content_type: ContentType
-    model: type[models.Model] | None
-    obj: models.Model | None
-
-    @property
-    def type_name(self) -> str:
-        return str(self.model._meta.verbose_name) if self.model else self.content_type.model
-
-    @property
-    def url(self) -> str | None:
-        get_url = getattr(self.obj, "get_absolute_url", None)
-        return str(get_url()) if get_url is not None else None
+    @classmethod
+    def of(cls, subject: ObjectSubject) -> TimelineSubject:
+        return cls(subject.key, subject.object_id, subject.content_type, subject.model, subject.obj)
 
     @property
     def timeline_url(self) -> str:
@@ -66,25 +53,12 @@ class TimelineSubject:
 
 
 def _timeline_subject(key: str, raw_id: str) -> TimelineSubject:
-    """Resolve ``app_label.model_name`` and the pk; anything malformed or unknown is a 404."""
-    app_label, dot, model_name = key.partition(".")
-    if not dot or "\x00" in key or "\x00" in raw_id:  # PostgreSQL refuses NUL in text: a 500
+    """The object ``key`` and ``raw_id`` name, whoever asks; anything malformed or unknown is
+    a 404. (The history views' lookup; they check access themselves.)"""
+    subject = object_subject(key, raw_id)
+    if subject is None:
         raise Http404(NOT_FOUND)
-    try:
-        content_type = ContentType.objects.get_by_natural_key(app_label, model_name)
-    except ContentType.DoesNotExist as exc:
-        raise Http404(NOT_FOUND) from exc
-    model = content_type.model_class()
-    if model is None:  # the model itself is gone; its history is kept as snapshots
-        return TimelineSubject(key, raw_id, content_type, None, None)
-    try:
-        pk = model._meta.pk.to_python(raw_id)
-    except ValidationError as exc:
-        raise Http404(NOT_FOUND) from exc
-    if pk is None or pk == "":
-        raise Http404(NOT_FOUND)
-    obj = model._default_manager.filter(pk=pk).first()
-    return TimelineSubject(key, id_text(model, pk), content_type, model, obj)
+    return TimelineSubject.of(subject)
 
 
 def _embedded(request: HtmxHttpRequest) -> bool:
@@ -109,24 +83,15 @@ def _fragment(request: HtmxHttpRequest, *, before: Cursor | None, tid: str) -> s
 @login_required
 def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpResponse:
     """One object's history; its fragments serve the lazy template tag, filters and paging."""
-    subject = _timeline_subject(key, object_id)
-    staff = can_view_all(request.user)
-    if subject.obj is None and not staff:
+    found = timeline_subject(request.user, key, object_id)
+    if found is None:
         raise Http404(NOT_FOUND)
-    if subject.obj is not None and not staff and not can_see(request.user, subject.obj):
-        raise Http404(NOT_FOUND)
+    subject = TimelineSubject.of(found)
     # one index-friendly branch per role (actor, object, target): every page costs the same
     stream = object_stream(
         user=request.user, content_type=subject.content_type, object_id=subject.object_id
     )
-    # staff may read any history but not any row: an object of a model without a visibility
-    # rule has a timeline only if it has history (else its str() could be read by id)
-    unregistered = (
-        subject.obj is not None
-        and subject.model is not None
-        and visible_objects(subject.model, request.user) is None
-    )
-    if (subject.obj is None or unregistered) and not stream.fast_queryset().exists():
+    if subject.shown_if_history and not stream.fast_queryset().exists():
         raise Http404(NOT_FOUND)
     try:
         before = cursor_param(request, "before")
@@ -152,7 +117,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     else:
         page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
-    days = group_by_day(entries)  # type: ignore[arg-type]
+    days = group_by_day(entries)
     prefetch_rows(request, entries)  # the cached rows of the page in one read
     label = (
         str(subject.obj)
