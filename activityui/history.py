@@ -20,7 +20,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, QuerySet, Subquery
 
-from activityui.capture import label_of, stored_value, tracking_for
 from activityui.cursors import Cursor
 from activityui.models import FieldChange
 from activityui.reconstruction import (
@@ -30,6 +29,8 @@ from activityui.reconstruction import (
     _related,
     reconstruct,
 )
+from activityui.tracked import tracking_for
+from activityui.values import label_of, stored_value
 
 RestoreRule = Callable[[Any, models.Model, str], bool]
 
