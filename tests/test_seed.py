@@ -65,3 +65,15 @@ def test_bulk_history_labels_people_as_capture_does(demo):
     names = {label_of(user) for user in demo.values()}
     labels = {a.data["snapshot"]["actor"]["label"] for a in Action.objects.order_by("-id")[:50]}
     assert labels and labels <= names
+
+
+def test_seed_comments_are_dated_like_their_actions(demo):
+    from demo_site.demo.models import Comment
+
+    said = {
+        (a.data["comment"], a.action_object_object_id, a.timestamp)
+        for a in Action.objects.filter(verb="commented")
+    }
+    comments = list(Comment.objects.all())
+    assert comments
+    assert {(c.body, str(c.task_id), c.created) for c in comments} <= said

@@ -193,9 +193,13 @@ def seed(*, seed_value: int = 7, tasks: int = DEFAULT_TASKS, now: dt.datetime | 
                     author = rng.choice(people)
                     text = rng.choice(COMMENTS)
 
-                    def comment(author: User = author, text: str = text) -> None:
+                    def comment(
+                        author: User = author, text: str = text, when: dt.datetime = when
+                    ) -> None:
                         task = holder["task"]
-                        Comment.objects.create(task=task, author=author, body=text)
+                        made = Comment.objects.create(task=task, author=author, body=text)
+                        # written when its action says it was (auto_now_add gives "now")
+                        Comment.objects.filter(pk=made.pk).update(created=when)
                         activityui.record(author, "commented", task, task.project, comment=text)
 
                     at_user(when, author, comment)
