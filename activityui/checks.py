@@ -317,3 +317,31 @@ def check_values(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return problems
+
+
+SUPPORTED_VENDORS = ("postgresql", "sqlite")
+
+
+@register(Tags.database)
+def check_database(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[Any]:
+    """The text index and the history's field-change index are kept by the database itself
+    (PostgreSQL's tsvector and triggers, SQLite's FTS5 and triggers): elsewhere search scans
+    and as-of views miss every change. Run only when ``check --database`` asks."""
+    from django.db import connections
+
+    vendors = {alias: connections[alias].vendor for alias in databases or []}
+    return database_problems(vendors)
+
+
+def database_problems(vendors: dict[str, str]) -> list[Any]:
+    """A warning per database alias whose vendor activityui cannot index."""
+    return [
+        Warning(
+            f"The database {alias!r} is {vendor}: activityui keeps its text index and the "
+            "history's field-change index only on PostgreSQL and SQLite.",
+            hint="On this database search scans every action and as-of views know no change.",
+            id="activityui.W007",
+        )
+        for alias, vendor in vendors.items()
+        if vendor not in SUPPORTED_VENDORS
+    ]
