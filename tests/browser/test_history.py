@@ -47,6 +47,15 @@ def review_entry(page: Page):
     return page.locator(".aui-tl", has_text=re.compile(r"In progress\s*→\s*Review"))
 
 
+def settled(page: Page) -> None:
+    """Wait until htmx has settled what it swapped in: its new links are live only then (a key
+    pressed on one before follows its plain href)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, "
+        ".htmx-added')"
+    )
+
+
 def accessible(page: Page) -> list[str]:
     found = []
     for scheme, width, height in MODES:
@@ -90,6 +99,7 @@ def test_alice_views_as_of_last_week_compares_with_now_and_restores_the_status(
     expect(page.get_by_role("button", name="Compare")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Compare two points")).to_be_focused()
+    settled(page)
     diff = timeline.locator(".aui-history__table tr", has_text="Title")
     expect(diff.locator("del")).to_have_text("Fix login")
     expect(diff.locator("ins")).to_have_text("Fix the login form")
@@ -132,6 +142,7 @@ def test_back_to_the_history_returns_the_focus_from_the_keyboard(
     as_of.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="As of this change")).to_be_focused()
+    settled(page)
     page.get_by_role("link", name="Back to the history").focus()
     page.keyboard.press("Enter")
     expect(review_entry(page).get_by_role("link", name="View as of this change")).to_be_focused()
