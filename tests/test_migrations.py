@@ -69,7 +69,7 @@ def feed_branch_plan() -> str:
     return queryset.order_by(*NEWEST_FIRST)[:26].explain()
 
 
-@only_on("sqlite")
+@only_on("sqlite3")
 @pytest.mark.django_db
 def test_feed_branch_uses_the_target_index_sqlite():
     plan = feed_branch_plan()
