@@ -13,7 +13,7 @@ from django.db.models import Q
 
 import activityui
 from activityui import selectors
-from activityui.branches import MAX_SPLIT
+from activityui.branches import MAX_SPLIT, split_branches
 from activityui.cursors import Cursor
 from activityui.feeds import unregister_feed
 from activityui.ids import stored_ids
@@ -155,3 +155,25 @@ def test_subquery_branch_is_looked_up_on_the_target_index(demo, recipe_feeds, ma
     arms = stream._arms([branch], before=None)
     plan = plan_of(selectors._union_page(arms, narrow=None, limit=26))
     assert probes_the_target_index(plan), plan
+
+
+@pytest.mark.django_db
+def test_split_branches_reads_a_values_subquery(demo):
+    projects = Project.objects.filter(team__name="Apollo").order_by("pk")
+    branches = split_branches(Q(target_object_id__in=projects.values("pk")))
+    assert branches == tuple(
+        Q(target_object_id=str(pk)) for pk in projects.values_list("pk", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_split_branches_keeps_a_subquery_of_whole_rows(demo):
+    term = Q(target_object_id__in=Project.objects.all())
+    assert split_branches(term) == (term,)
+
+
+def test_split_branches_keeps_a_long_list_and_other_values():
+    long_list = Q(target_object_id__in=[str(n) for n in range(MAX_SPLIT + 1)])
+    assert split_branches(long_list) == (long_list,)
+    not_a_list = Q(target_object_id__in="12")
+    assert split_branches(not_a_list) == (not_a_list,)
