@@ -16,7 +16,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make demo   - install, migrate and seed a SQLite database, serve http://127.0.0.1:8000/"
-	@echo "make test   - ruff, mypy --strict, then every test on SQLite and on PostgreSQL"
+	@echo "make test   - ruff, mypy --strict, then every test on SQLite and on PostgreSQL, under a"
+	@echo "              floor of branch coverage of activityui/ (pyproject.toml: fail_under)"
 
 # A Python >= 3.12: on the PATH first, then under pyenv.
 $(PY):
@@ -79,38 +80,48 @@ messages: $(STAMP)
 
 # test hosts of the tests' own (hosts/<name>/, each with its own settings): see hosts/__init__.py
 HOSTS := notes uuidsite
+# every pytest run under coverage (branch, parallel: [tool.coverage] in pyproject.toml); `make
+# test` joins the runs' data and fails below the floor (fail_under) when both databases ran
+PYTEST := $(VENV)/bin/coverage run -m pytest
+COVERAGE := $(VENV)/bin/coverage
 
 test-sqlite: $(STAMP) browser
 	@echo "=== pytest on SQLite ==="
-	env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest
+	env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(PYTEST)
 	@set -e; for host in $(HOSTS); do \
 	  echo "=== pytest: host $$host on SQLite ==="; \
-	  env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest hosts/$$host --ds=hosts.$$host.settings; \
+	  env -u DATABASE_URL AUI_REQUIRE_BROWSER=1 $(PYTEST) hosts/$$host --ds=hosts.$$host.settings; \
 	done
 
 test-postgres: $(STAMP) browser
 	@url="$${TEST_DATABASE_URL:-$(PG_URL)}"; \
 	echo "=== pytest on PostgreSQL ($${url%%@*}@…) ==="; \
-	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest || exit 1; \
+	DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(PYTEST) || exit 1; \
 	for host in $(HOSTS); do \
 	  echo "=== pytest: host $$host on PostgreSQL ==="; \
-	  DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(VENV)/bin/pytest hosts/$$host --ds=hosts.$$host.settings || exit 1; \
+	  DATABASE_URL="$$url" AUI_REQUIRE_BROWSER=1 $(PYTEST) hosts/$$host --ds=hosts.$$host.settings || exit 1; \
 	done
 
 test: $(STAMP) browser lint typecheck
+	@$(COVERAGE) erase
 	@if [ -z "$$REDIS_URL" ] && $(PY) scripts/redis_ready.py; then \
 	  export REDIS_URL=redis://127.0.0.1:6379/$(REDIS_TEST_DB); \
 	fi; \
 	echo "=== cache: $${REDIS_URL:-local memory (no Redis at 127.0.0.1:6379)} ==="; \
 	$(MAKE) --no-print-directory test-sqlite || exit 1; \
 	$(MAKE) --no-print-directory test-django60 || exit 1; \
+	floor=; \
 	if [ -n "$$TEST_DATABASE_URL" ] || $(PY) scripts/pg_ready.py; then \
-	  $(MAKE) --no-print-directory test-postgres; \
+	  $(MAKE) --no-print-directory test-postgres || exit 1; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
 	  echo "PostgreSQL is required (REQUIRE_POSTGRES) but none answers at 127.0.0.1:5432"; exit 1; \
 	else \
 	  echo "No PostgreSQL at 127.0.0.1:5432 and no TEST_DATABASE_URL: the PostgreSQL run is left out"; \
-	fi
+	  echo "(the coverage floor needs both databases: reported, not enforced)"; \
+	  floor=--fail-under=0; \
+	fi; \
+	echo "=== branch coverage of activityui/, every run combined ==="; \
+	$(COVERAGE) combine -q && $(COVERAGE) report $$floor
 
 # the suite once more with Django 6.0, on SQLite; the browser tests run with 6.1 only
 test-django60: $(STAMP60)
@@ -118,4 +129,4 @@ test-django60: $(STAMP60)
 	env -u DATABASE_URL $(VENV60)/bin/pytest tests --ignore=tests/browser -q
 
 clean:
-	rm -rf $(VENV) $(VENV60) db.sqlite3 build dist .pytest_cache
+	rm -rf $(VENV) $(VENV60) db.sqlite3 build dist .pytest_cache .coverage .coverage.*

@@ -239,3 +239,41 @@ def test_an_empty_scope_reads_nothing(demo, django_assert_num_queries):
         assert list(stream.branch_queryset()) == []
     assert not action_list_for_feed(user=demo["staff"], feed="team").exists()
     assert not feed_stream(user=demo["alice"], feed="team").empty
+
+
+@pytest.mark.django_db
+def test_staff_list_is_empty_without_the_permission(demo):
+    from activityui.selectors import action_list_for_staff
+
+    assert not action_list_for_staff(user=demo["alice"]).exists()
+    assert action_list_for_staff(user=demo["staff"]).count() == Action.objects.count()
+
+
+@pytest.mark.django_db
+def test_feed_stream_of_an_unknown_feed_raises(demo):
+    with pytest.raises(selectors.UnknownFeed):
+        feed_stream(user=demo["alice"], feed="no-such-feed")
+
+
+@pytest.mark.django_db
+def test_read_marker_of_anonymous_is_none(demo):
+    from django.contrib.auth.models import AnonymousUser
+
+    from activityui.selectors import read_marker_for, unread_count
+
+    assert read_marker_for(user=AnonymousUser(), feed="team") is None
+    assert unread_count(user=AnonymousUser(), feed="team", limit=10) == 0
+    assert unread_count(user=demo["alice"], feed="no-such-feed", limit=10) == 0
+
+
+@pytest.mark.django_db
+def test_stream_newer_of_a_staff_timeline_is_the_unrestricted_newer_rows(demo):
+    project = Project.objects.get(name="Apollo Web")
+    content_type = ContentType.objects.get_for_model(Project)
+    stream = object_stream(user=demo["staff"], content_type=content_type, object_id=project.pk)
+    assert stream.restricted is False
+    oldest = stream.queryset.last()
+    after = Cursor(oldest.timestamp, oldest.pk)
+    expected = list(newer_than(stream.queryset, after).order_by("-timestamp", "-id")[:100])
+    assert expected
+    assert stream_newer(stream, after=after, limit=100) == expected

@@ -7,10 +7,15 @@ the other process kept answering from its own memory for up to two weeks)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.live_http import Session, demo_server
+from tests.live_http import ROOT, Session, demo_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,12 +45,33 @@ def test_signing_out_in_one_process_ends_the_session_in_the_other():
             assert status == 302, base  # to the sign-in page: the session has ended there
 
 
-def test_the_demo_keeps_sessions_where_every_process_reads_them():
-    from demo_site import settings as demo_settings
+READ_SETTINGS = (
+    "import json, demo_site.settings as s; "
+    "print(json.dumps([s.SESSION_ENGINE, getattr(s, 'CACHES', None)]))"
+)
 
-    engine = demo_settings.SESSION_ENGINE
-    cache = demo_settings.CACHES["default"]["BACKEND"] if hasattr(demo_settings, "CACHES") else ""
-    local = not cache or cache.endswith("LocMemCache")
-    assert engine == "django.contrib.sessions.backends.db" or (
-        engine.endswith("cached_db") and not local
+
+@pytest.mark.parametrize(
+    ("redis_url", "engine", "cache"),
+    [
+        # no shared cache: the database, which every process reads
+        (None, "django.contrib.sessions.backends.db", None),  # no CACHES: Django's local memory
+        # a shared cache (Redis) in front of the database
+        (
+            "redis://127.0.0.1:6379/1",
+            "django.contrib.sessions.backends.cached_db",
+            "django.core.cache.backends.redis.RedisCache",
+        ),
+    ],
+)
+def test_the_demo_keeps_sessions_where_every_process_reads_them(tmp_path, redis_url, engine, cache):
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env["DJANGO_SECRET_KEY_FILE"] = str(tmp_path / "key")
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    out = subprocess.run(
+        [sys.executable, "-c", READ_SETTINGS], cwd=ROOT, env=env, capture_output=True, check=True
     )
+    session_engine, caches = json.loads(out.stdout)
+    assert session_engine == engine
+    assert (caches and caches["default"]["BACKEND"]) == cache

@@ -47,3 +47,20 @@ def test_a_boosted_request_gets_the_page_where_htmx_gets_a_fragment(client, demo
         "/activity/", headers={"HX-Request": "true", "HX-Boosted": "true"}
     ).content.decode()
     assert "<html" in boosted and "<html" not in fragment
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"CONTENT_BLOCK": "not a block"}, "is not a block name"),
+        ({"BASE_TEMPLATE": 'demo/base.html" %}', "CONTENT_BLOCK": "main"}, "not a template name"),
+    ],
+)
+def test_base_template_refuses_values_it_cannot_write_into_a_template(settings, changes, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from activityui.views.common import base_template
+
+    settings.ACTIVITYUI = {**settings.ACTIVITYUI, **changes}
+    with pytest.raises(ImproperlyConfigured, match=message):
+        base_template()

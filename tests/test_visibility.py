@@ -144,3 +144,69 @@ def test_visibility_anonymous_sees_nothing(demo):
 
     assert not Action.objects.filter(Visibility(AnonymousUser()).q()).exists()
     assert not Action.objects.filter(Visibility(None).q()).exists()
+
+
+def branch_kinds(demo) -> dict[str, Q]:
+    """One branch of each shape :meth:`Visibility.branch_q` tells apart."""
+    project = Project.objects.get(name="Apollo Web")
+    team_ct = ContentType.objects.get_for_model(Team)
+    return {
+        "target pinned": Q(
+            target_content_type=ContentType.objects.get_for_model(Project),
+            target_object_id=str(project.pk),
+        ),
+        "no target, object pinned": Q(
+            target_content_type__isnull=True, action_object_content_type=team_ct
+        ),
+        "no target, no object": Q(
+            target_content_type__isnull=True, action_object_content_type__isnull=True
+        ),
+        "no target, any object": Q(target_content_type__isnull=True),
+        "nothing pinned": Q(verb="commented"),
+        "an OR": Q(verb="commented") | Q(verb="updated"),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("unregistered_visible", [False, True])
+def test_visibility_branch_q_equals_the_policy_on_each_kind_of_branch(
+    demo, settings, unregistered_visible
+):
+    settings.ACTIVITYUI = {**settings.ACTIVITYUI, "UNREGISTERED_VISIBLE": unregistered_visible}
+    with acting_as(demo["carol"]):
+        activityui.record(demo["carol"], "signed in")  # no object, no target
+        activityui.record(demo["carol"], "signed in", public=False)
+        activityui.record(demo["bob"], "pinned", Team.objects.get(name="Apollo"))  # object only
+    for kind, branch in branch_kinds(demo).items():
+        for user in demo.values():
+            by_policy = Action.objects.filter(branch).filter(action_visibility_q(user))
+            by_branch = Action.objects.filter(branch).filter(Visibility(user).branch_q(branch))
+            assert set(by_branch) == set(by_policy), (kind, user)
+
+
+@pytest.mark.django_db
+def test_visibility_branch_q_of_anonymous_is_empty(demo):
+    from django.contrib.auth.models import AnonymousUser
+
+    for branch in branch_kinds(demo).values():
+        assert not Action.objects.filter(Visibility(AnonymousUser()).branch_q(branch)).exists()
+
+
+@pytest.mark.django_db
+def test_visibility_place_q_is_the_place_part_of_the_policy(demo):
+    from django.contrib.auth.models import AnonymousUser, Group
+
+    from activityui.visibility import place_q, visible_ids, visible_objects
+
+    project_ct = ContentType.objects.get_for_model(Project)
+    alice_projects = {
+        str(pk)
+        for pk in Project.objects.filter(team__members=demo["alice"]).values_list("pk", flat=True)
+    }
+    targets = Action.objects.filter(
+        place_q("target", demo["alice"]), target_content_type=project_ct
+    )
+    assert {a.target_object_id for a in targets} <= alice_projects
+    assert targets.exists()
+    assert not visible_objects(Project, AnonymousUser()).exists()
+    assert visible_ids(Group, demo["alice"]) is None  # no rule for the model

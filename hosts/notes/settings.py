@@ -68,6 +68,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # a file, not shared memory: the live server's thread and the test wait on each other
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+# a read replica for ACTIVITYUI["READ_DATABASE"] (tests/test_read_database.py), as in
+# docs/recipes.md: in tests a mirror of the default database, reached by a connection of its own
+DATABASES["replica"] = {
+    **DATABASES["default"],
+    "ATOMIC_REQUESTS": False,
+    "TEST": {**DATABASES["default"].get("TEST", {}), "MIRROR": "default"},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

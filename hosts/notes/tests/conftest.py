@@ -14,6 +14,17 @@ from tests.common_fixtures import (  # noqa: F401 (fixtures and a hook, found by
 )
 
 
+@pytest.fixture(autouse=True)
+def _close_the_replica():
+    """The "replica" alias (settings.py) is a test mirror: a connection of its own to the test
+    database. Closed after each test, or PostgreSQL refuses to drop that database at the end
+    of the run (it is in use)."""
+    yield
+    from django.db import connections
+
+    connections["replica"].close()
+
+
 @pytest.fixture
 def world(db):
     """Two groups: ann and ben write in "Research"; cat alone in "Finance"."""

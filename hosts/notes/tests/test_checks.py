@@ -25,7 +25,8 @@ def aui(**changes):
     return override_settings(ACTIVITYUI={**SETTINGS, **changes})
 
 
-@pytest.mark.django_db  # the model checks ask the database what it supports (JSONField)
+# the model checks ask each database what it supports (JSONField): the replica too
+@pytest.mark.django_db(databases=["default", "replica"])
 def test_the_host_as_set_up_passes_every_check():
     assert [
         p for p in run_checks(include_deployment_checks=False) if p.id.startswith("activityui")
