@@ -491,3 +491,82 @@ def test_as_of_a_comment_entry_shows_the_task_at_that_moment(client, demo, task)
     status_row = re.search(r'<th scope="row">Status.*?</tr>', html, re.S).group()
     assert "To do" in status_row  # bob moved it to review a day later
     assert re.search(rf'<option value="{cursor(comment)}" selected>[^<]*commented on', html)
+
+
+# --------------------------------------------------------------------------- edges
+
+
+def test_restore_without_htmx_goes_to_next_only_when_it_is_this_site(client, demo, task):
+    client.force_login(demo["alice"])
+    change = status_change(task)
+    data = {"action": change.pk, "field": "status", "next": "/projects/"}
+    response = client.post(url("object_restore", task), data)
+    assert (response.status_code, response["Location"]) == (303, "/projects/")
+    task.status = Task.Status.REVIEW  # put it back to restore once more
+    with acting_as(demo["bob"]):
+        task.save()
+    data["next"] = "https://evil.example/"
+    response = client.post(url("object_restore", task), data)
+    timeline = reverse("activityui:object", args=["demo.task", task.pk])
+    assert (response.status_code, response["Location"]) == (303, timeline)
+
+
+def test_restore_of_another_objects_change_is_404(client, demo, task):
+    other = Task.objects.create(project=task.project, title="Another")
+    with acting_as(demo["bob"]):
+        other.status = Task.Status.DONE
+        other.save()
+    client.force_login(demo["alice"])
+    response = client.post(
+        url("object_restore", task), {"action": status_change(other).pk, "field": "status"}
+    )
+    assert response.status_code == 404
+
+
+def test_a_conflict_over_a_long_text_shows_the_beginning_of_the_current_one(client, demo, task):
+    with acting_as(demo["bob"]):
+        task.description = "First words."
+        task.save()
+    change = actions_of(task).filter(data__changes__has_key="description").last()
+    with acting_as(demo["bob"]):
+        task.description = "word " * 200  # 1,000 characters
+        task.save()
+    client.force_login(demo["alice"])
+    response = client.post(
+        url("object_restore", task), {"action": change.pk, "field": "description"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "has changed since" in html
+    # shown: its first 400 characters (the confirmation carries the whole text, hidden)
+    assert ("word " * 80) + " […]" in html
+
+
+def test_a_restored_note_that_is_not_what_restore_writes_reads_without_its_parts(
+    client, demo, task
+):
+    task_ct = ContentType.objects.get_for_model(Task)
+    user_ct = ContentType.objects.get_for_model(demo["alice"])
+    common = {
+        "actor_content_type": user_ct,
+        "actor_object_id": str(demo["alice"].pk),
+        "verb": "restored",
+        "action_object_content_type": task_ct,
+        "action_object_object_id": str(task.pk),
+        "timestamp": timezone.now(),
+    }
+    Action.objects.bulk_create(
+        [
+            Action(**common, data={"restored": "not a note"}),
+            Action(
+                **common,
+                data={"restored": {"field": "status", "timestamp": "yesterday", "cursor": "x"}},
+            ),
+        ]
+    )
+    client.force_login(demo["alice"])
+    html = client.get(reverse("activityui:object", args=["demo.task", task.pk])).content.decode()
+    sentences = re.findall(r'<p class="aui-tl__restored">(.*?)</p>', html, re.S)
+    assert len(sentences) == 1  # the note that is not a dict says nothing
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", sentences[0])).strip()
+    # no change recorded, no actor, no date: what is known is said, nothing made up
+    assert text == "Undid a change of Status (from an earlier change)."
