@@ -89,3 +89,14 @@ def test_unread_count_counts_others_news_after_the_marker(db):
         TaskFactory(project=project)
     assert unread_count(user=alice, feed="team", limit=20) == 1
     assert unread_count(user=alice, feed="nope", limit=20) == 0
+
+
+def test_a_read_marker_names_its_user_feed_and_time(db):
+    user = UserFactory(username="marker")
+    marker = ReadMarker.objects.create(
+        user=user,
+        feed="team",
+        timestamp=dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC),
+        action_id=1,
+    )
+    assert str(marker) == "marker · team · 2026-11-02 09:30"

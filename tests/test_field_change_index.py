@@ -184,3 +184,11 @@ def test_nearest_changes_agree_with_a_walk_over_every_action(world, seed):
             for a in sorted(made, key=lambda a: (a.timestamp, a.pk))
             if (a.timestamp, a.pk) > at and "priority" in a.data["changes"]
         ]
+
+
+def test_an_index_row_names_its_object_field_and_action(world):
+    _alice, _project, task = world
+    action = change_action(task, T0 + dt.timedelta(hours=2), priority=[1, 2])
+    row = FieldChange.objects.get(action_id=action.pk)
+    task_ct = ContentType.objects.get_for_model(Task).pk
+    assert str(row) == f"{task_ct}:{task.pk}.priority @ {action.pk}"
