@@ -45,6 +45,19 @@ def only_on(vendor: str) -> pytest.MarkDecorator:
     )
 
 
+def plan_of(queryset) -> str:
+    """The database's plan of ``queryset`` (PostgreSQL's EXPLAIN, SQLite's EXPLAIN QUERY PLAN)."""
+    from django.db import connection
+
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
 def _skip_reason(report) -> str:
     longrepr = getattr(report, "longrepr", None)
     return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""

@@ -20,6 +20,7 @@ from activityui.ids import stored_ids
 from activityui.keyset import page_of
 from activityui.selectors import feed_stream, stream_page
 from demo_site.demo.models import Project, Team
+from tests.common_fixtures import plan_of
 
 
 def recipe_scope(user):
@@ -123,16 +124,6 @@ def test_subquery_scope_with_many_ids_keeps_its_subquery_branch(demo, recipe_fee
     assert fast == plain
     assert sum(len(p) for p in fast) >= len(many_projects)
     assert fast == pages(feed_stream(user=demo["alice"], feed="recipe-plain"))[0]
-
-
-def plan_of(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"EXPLAIN {sql}", params)
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
 
 
 def probes_the_target_index(plan: str) -> bool:

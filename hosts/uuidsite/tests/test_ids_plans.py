@@ -10,18 +10,9 @@ from django.db import connection
 
 from activityui.ids import stored_ids
 from hosts.uuidsite.models import Comment, Note, Page, Tag
+from tests.common_fixtures import plan_of
 
 MODELS = {"uuid": Note, "auto": Tag, "bigauto": Comment, "string": Page}
-
-
-def plan_of(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"EXPLAIN {sql}", params)
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        return "\n".join(str(row[-1]) for row in cursor.fetchall())
 
 
 def probes_the_action_index(plan: str) -> bool:
