@@ -187,13 +187,14 @@ ROW_FIELDS = (
 
 def _row_values(queryset: QuerySet[Any]) -> QuerySet[Any]:
     # labels as text even where they are not (SQLite's JSON functions give numbers as numbers)
-    return queryset.annotate(
+    annotated: QuerySet[Any] = queryset.annotate(
         aui_actor=Cast(KT("data__snapshot__actor__label"), TextField()),
         aui_object=Cast(KT("data__snapshot__action_object__label"), TextField()),
         aui_target=Cast(KT("data__snapshot__target__label"), TextField()),
         aui_changes=Cast(KeyTransform("changes", "data"), TextField()),
         aui_data=Cast("data", TextField()),
     )
+    return annotated
 
 
 def export_rows(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
@@ -524,7 +525,8 @@ def copy_batches(queryset: QuerySet[Any], *, format: str) -> Iterator[tuple[int,
         with raw.copy(sql, params) as copy:
             if connection.queries_logged:  # as Django logs a query (DEBUG, tests)
                 elapsed = time.perf_counter() - started  # until the COPY began
-                logged = {"sql": connection.ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"}
+                ops: Any = connection.ops  # PostgreSQL's: compose_sql() merges the params
+                logged = {"sql": ops.compose_sql(sql, params), "time": f"{elapsed:.3f}"}
                 connection.queries_log.append(logged)
             batch: list[Any] = []
             for row in copy:  # one row a message
