@@ -365,6 +365,7 @@ def test_export_logs_progress_of_long_exports(staff_client, monkeypatch, caplog)
         b"".join(staff_client.get(JSON_URL).streaming_content)
     messages = [r.getMessage() for r in caplog.records if r.name == "activityui.exports"]
     assert messages and messages[0] == f"export: 20 of {total} rows written"
+    assert re.fullmatch(rf"export: done, {total} rows in [\d.]+ s \(\d+ rows/s\)", messages[-1])
 
 
 # --- the two writers: PostgreSQL's COPY and Python's, byte for byte ---
