@@ -1,4 +1,5 @@
-"""activityui's own tables: read markers (one per user and feed) and the field-change index."""
+"""activityui's own tables: read markers (one per user and feed), the field-change index and
+the action counts of the staff chart."""
 
 from __future__ import annotations
 
@@ -67,3 +68,36 @@ class FieldChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id}.{self.field} @ {self.action_id}"
+
+
+class ActionCount(models.Model):
+    """How many actions of one kind (verb, public or not, object type, target type) happened
+    in one quarter hour (UTC): the rollup the staff console's chart sums instead of counting
+    a year of actions. A quarter hour because every time zone in use today is offset from UTC
+    by whole quarter hours, so the chart's midnights fall on slot boundaries.
+
+    Written by database triggers on ``actstream_action`` (insert, update, delete, truncate;
+    see migration 0006), never by Python code. One kind and slot may have several rows (on
+    PostgreSQL a writer skips a row another open transaction holds and adds its own, so writers
+    never wait for each other): the number is the sum of ``actions``. A type of 0 means none.
+    """
+
+    slot = models.DateTimeField()  # start of the quarter hour, UTC
+    verb = models.CharField(max_length=255)
+    public = models.BooleanField()
+    object_type = models.IntegerField()  # the action object's content type id, 0: none
+    target_type = models.IntegerField()  # the target's content type id, 0: none
+    actions = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("action count")
+        verbose_name_plural = _("action counts")
+        indexes = [
+            models.Index(
+                fields=["slot", "verb", "public", "object_type", "target_type"],
+                name="aui_actioncount_slot",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slot:%Y-%m-%d %H:%M} {self.verb} ×{self.actions}"
