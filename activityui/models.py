@@ -70,34 +70,47 @@ class FieldChange(models.Model):
         return f"{self.content_type_id}:{self.object_id}.{self.field} @ {self.action_id}"
 
 
+QUARTER_FIELDS = ("minute00", "minute15", "minute30", "minute45")  # of ActionCount
+
+
 class ActionCount(models.Model):
     """How many actions of one kind (verb, public or not, object type, target type) happened
-    in one quarter hour (UTC): the rollup the staff console's chart sums instead of counting
-    a year of actions. A quarter hour because every time zone in use today is offset from UTC
-    by whole quarter hours, so the chart's midnights fall on slot boundaries.
+    in each quarter of one hour (UTC): the rollup the staff console's chart sums instead of
+    counting a year of actions. Quarter hours because every time zone in use today is offset
+    from UTC by whole quarter hours, so the chart's midnights fall on quarter boundaries; one
+    row holds an hour's four quarters, so a year is at most 8,784 rows per kind.
 
     Written by database triggers on ``actstream_action`` (insert, update, delete, truncate;
-    see migration 0006), never by Python code. One kind and slot may have several rows (on
+    see migration 0006), never by Python code. One kind and hour may have several rows (on
     PostgreSQL a writer skips a row another open transaction holds and adds its own, so writers
-    never wait for each other): the number is the sum of ``actions``. A type of 0 means none.
+    never wait for each other): the numbers are the sums over them. A type of 0 means none.
     """
 
-    slot = models.DateTimeField()  # start of the quarter hour, UTC
+    hour = models.DateTimeField()  # the start of the hour, UTC
     verb = models.CharField(max_length=255)
     public = models.BooleanField()
     object_type = models.IntegerField()  # the action object's content type id, 0: none
     target_type = models.IntegerField()  # the target's content type id, 0: none
-    actions = models.BigIntegerField()
+    minute00 = models.BigIntegerField()  # actions in minutes 0-14 of the hour
+    minute15 = models.BigIntegerField()  # 15-29
+    minute30 = models.BigIntegerField()  # 30-44
+    minute45 = models.BigIntegerField()  # 45-59
 
     class Meta:
         verbose_name = _("action count")
         verbose_name_plural = _("action counts")
         indexes = [
             models.Index(
-                fields=["slot", "verb", "public", "object_type", "target_type"],
-                name="aui_actioncount_slot",
+                # the counts too: the chart's sums read the index alone
+                fields=["hour", "verb", "public", "object_type", "target_type", *QUARTER_FIELDS],
+                name="aui_actioncount_hour",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.slot:%Y-%m-%d %H:%M} {self.verb} ×{self.actions}"
+        return f"{self.hour:%Y-%m-%d %H:%M} {self.verb} ×{self.actions}"
+
+    @property
+    def actions(self) -> int:
+        """The actions of the whole hour."""
+        return self.minute00 + self.minute15 + self.minute30 + self.minute45

@@ -15,14 +15,15 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from activityui.capture import acting_as
-from activityui.chart import slot_floor
+from activityui.chart import hour_floor, slot_floor
 from activityui.models import ActionCount
 from demo_site.demo.models import Project, Task
 from tests.common_fixtures import only_on
 from tests.factories import ProjectFactory, TaskFactory, TeamFactory, UserFactory
 
 T0 = dt.datetime(2026, 11, 1, 9, 7, 30, tzinfo=dt.UTC)
-Kind = tuple[dt.datetime, str, bool, int, int]
+Kind = tuple[dt.datetime, str, bool, int, int]  # (quarter hour, verb, public, types)
+QUARTERS = ("minute00", "minute15", "minute30", "minute45")
 
 
 def kinds_of_actions() -> Counter[Kind]:
@@ -45,8 +46,13 @@ def counted_kinds() -> Counter[Kind]:
     """What the counts say (several rows of one kind add up; no row holds 0)."""
     totals: Counter[Kind] = Counter()
     for row in ActionCount.objects.all():
-        assert row.actions != 0
-        totals[(row.slot, row.verb, row.public, row.object_type, row.target_type)] += row.actions
+        assert row.hour == hour_floor(row.hour)
+        assert any(getattr(row, name) for name in QUARTERS)
+        for quarter, name in enumerate(QUARTERS):
+            slot = row.hour + dt.timedelta(minutes=15 * quarter)
+            totals[(slot, row.verb, row.public, row.object_type, row.target_type)] += getattr(
+                row, name
+            )
     return +totals
 
 
@@ -121,7 +127,7 @@ def test_an_action_without_object_or_target_counts_as_type_0(world):
         timestamp=T0,
     )
     row = ActionCount.objects.get(verb="signed in")
-    assert (row.object_type, row.target_type, row.actions) == (0, 0, 1)
+    assert (row.object_type, row.target_type, row.actions, row.minute00) == (0, 0, 1, 1)
     assert str(row) == "2026-11-01 09:00 signed in ×1"
 
 
@@ -161,7 +167,7 @@ def test_deleting_actions_takes_them_off_and_drops_empty_rows(world):
     Action.objects.filter(pk__in=[gone.pk, alone.pk]).delete()
     assert counted_kinds() == kinds_of_actions()
     assert not ActionCount.objects.filter(verb="archived").exists()  # its row reached 0
-    assert ActionCount.objects.get(slot=slot_floor(kept.timestamp), verb="updated").actions == 1
+    assert ActionCount.objects.get(hour=hour_floor(kept.timestamp), verb="updated").actions == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -212,7 +218,7 @@ def test_concurrent_writers_of_one_kind_do_not_wait_for_each_other():
             cursor.execute("COMMIT")
     finally:
         other.close()
-    rows = list(ActionCount.objects.filter(verb="updated").values_list("actions", flat=True))
+    rows = list(ActionCount.objects.filter(verb="updated").values_list("minute00", flat=True))
     assert sorted(rows) == [1, 2]
     assert counted_kinds() == kinds_of_actions()
     Action.objects.filter(verb="updated").delete()
@@ -244,5 +250,5 @@ def test_migrating_in_counts_the_actions_already_there():
     finally:
         call_command("migrate", "activityui", verbosity=0)
     assert counted_kinds() == kinds_of_actions()
-    # 09:07:30 and 09:17:30 public, 09:27:30 and 09:57:30 not: four kinds of quarter hour
-    assert ActionCount.objects.filter(verb="updated").count() == 4
+    # 09:07:30 and 09:17:30 public, 09:27:30 and 09:57:30 not: two rows of hour 09:00
+    assert ActionCount.objects.filter(verb="updated").count() == 2

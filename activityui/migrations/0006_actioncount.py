@@ -1,6 +1,6 @@
 """The action counts of the staff chart (``activityui.models.ActionCount``): how many actions of
-each kind (verb, public, object type, target type) happened in each quarter hour (UTC), so the
-chart of a year sums at most a year of quarter hours instead of counting every action.
+each kind (verb, public, object type, target type) happened in each quarter of each hour (UTC),
+so the chart of a year sums at most a year of hours per kind instead of counting every action.
 
 Database triggers keep it in step with ``actstream_action`` whatever writes the actions
 (capture, ``bulk_create``, ``COPY``, raw SQL, ``prune``): counts go up on INSERT, move when an
@@ -9,15 +9,17 @@ removed) and are emptied by TRUNCATE on PostgreSQL. The actions that exist when 
 runs are counted by one INSERT ... SELECT ... GROUP BY. PostgreSQL and SQLite only, like the
 field-change index (elsewhere the chart counts the actions).
 
-PostgreSQL: a writer adds to a row of its kind and quarter hour that no other open transaction
-holds (``FOR UPDATE SKIP LOCKED``) or inserts a new one, so concurrent writers never wait for
-each other nor deadlock; a kind may have a few rows per quarter hour, and readers sum them.
+PostgreSQL: a writer adds to a row of its kind and hour that no other open transaction holds
+(``FOR UPDATE SKIP LOCKED``) or inserts a new one, so concurrent writers never wait for each
+other nor deadlock; a kind may have a few rows per hour, and readers sum them.
 """
 
 from django.db import migrations, models
 
 TABLE = "activityui_actioncount"
-KEY = "slot, verb, public, object_type, target_type"
+KEY = "hour, verb, public, object_type, target_type"
+QUARTERS = ("minute00", "minute15", "minute30", "minute45")
+COUNTS = ", ".join(QUARTERS)
 
 # --- PostgreSQL: statement-level triggers with transition tables (one call per statement,
 # however many rows a bulk_create or COPY writes)
@@ -25,36 +27,49 @@ KEY = "slot, verb, public, object_type, target_type"
 
 def _pg_kinds(source: str, sign: str) -> str:
     return (
-        "SELECT date_bin('15 minutes', timestamp, timestamptz '2000-01-01 00:00:00+00') AS slot, "
+        "SELECT date_bin('1 hour', timestamp, timestamptz '2000-01-01 00:00:00+00') AS hour, "
         "verb, public, coalesce(action_object_content_type_id, 0) AS object_type, "
-        f"coalesce(target_content_type_id, 0) AS target_type, {sign}1 AS n FROM {source}"
+        "coalesce(target_content_type_id, 0) AS target_type, "
+        "extract(minute FROM timestamp AT TIME ZONE 'UTC')::int / 15 AS quarter, "
+        f"{sign}1 AS n FROM {source}"
     )
 
 
+def _pg_sums(rows: str) -> str:
+    sums = ", ".join(
+        f"coalesce(sum(n) FILTER (WHERE quarter = {q}), 0) AS {name}"
+        for q, name in enumerate(QUARTERS)
+    )
+    return f"SELECT {KEY}, {sums} FROM ({rows}) AS rows GROUP BY {KEY}"
+
+
 def _pg_apply(deltas: str) -> str:
-    """Add each kind's delta to a row no other transaction holds (or a new row); drop rows
-    that reach 0. ``deltas``: rows of (slot, verb, public, object_type, target_type, n)."""
+    """Add each kind's hour to a row no other transaction holds (or a new row); drop rows
+    that reach 0. ``deltas``: rows of (hour, verb, public, object_type, target_type, quarter,
+    n)."""
+    bump = ", ".join(f"{name} = c.{name} + p.{name}" for name in QUARTERS)
+    empty = " AND ".join(f"{name} = 0" for name in QUARTERS)
     return f"""
         WITH d AS (
-            SELECT {KEY}, sum(n) AS n FROM ({deltas}) AS rows
-            GROUP BY {KEY} HAVING sum(n) <> 0
+            SELECT * FROM ({_pg_sums(deltas)}) AS sums
+            WHERE minute00 <> 0 OR minute15 <> 0 OR minute30 <> 0 OR minute45 <> 0
         ), pick AS (
             SELECT d.*, (
                 SELECT c.id FROM {TABLE} c
-                WHERE c.slot = d.slot AND c.verb = d.verb AND c.public = d.public
+                WHERE c.hour = d.hour AND c.verb = d.verb AND c.public = d.public
                   AND c.object_type = d.object_type AND c.target_type = d.target_type
                 LIMIT 1 FOR UPDATE SKIP LOCKED
             ) AS row_id FROM d
         ), bumped AS (
-            UPDATE {TABLE} c SET actions = c.actions + p.n FROM pick p WHERE c.id = p.row_id
-            RETURNING c.id, c.actions
+            UPDATE {TABLE} c SET {bump} FROM pick p WHERE c.id = p.row_id
+            RETURNING c.id, c.minute00, c.minute15, c.minute30, c.minute45
         ), added AS (
-            INSERT INTO {TABLE} ({KEY}, actions)
-            SELECT {KEY}, n FROM pick WHERE row_id IS NULL
+            INSERT INTO {TABLE} ({KEY}, {COUNTS})
+            SELECT {KEY}, {COUNTS} FROM pick WHERE row_id IS NULL
         )
-        SELECT array_agg(id) INTO emptied FROM bumped WHERE actions = 0;
+        SELECT array_agg(id) INTO emptied FROM bumped WHERE {empty};
         IF emptied IS NOT NULL THEN
-            DELETE FROM {TABLE} WHERE id = ANY(emptied) AND actions = 0;
+            DELETE FROM {TABLE} WHERE id = ANY(emptied) AND {empty};
         END IF;
     """
 
@@ -105,8 +120,7 @@ POSTGRES = [
     "DROP TRIGGER IF EXISTS aui_actioncount_truncate ON actstream_action",
     "CREATE TRIGGER aui_actioncount_truncate AFTER TRUNCATE ON actstream_action "
     "FOR EACH STATEMENT EXECUTE FUNCTION aui_actioncount_truncate()",
-    f"INSERT INTO {TABLE} ({KEY}, actions) "
-    f"SELECT {KEY}, sum(n) FROM ({_pg_kinds('actstream_action', '+')}) AS rows GROUP BY {KEY}",
+    f"INSERT INTO {TABLE} ({KEY}, {COUNTS}) {_pg_sums(_pg_kinds('actstream_action', '+'))}",
 ]
 POSTGRES_REVERSE = [
     "DROP TRIGGER IF EXISTS aui_actioncount_truncate ON actstream_action",
@@ -119,25 +133,22 @@ POSTGRES_REVERSE = [
     "DROP FUNCTION IF EXISTS aui_actioncount_insert()",
 ]
 
-# --- SQLite: row triggers (one writer at a time: one row per kind and quarter hour).
-# Timestamps are text 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; the slot is written the same way.
-
-
-def _sqlite_slot(row: str) -> str:
-    return (
-        f"strftime('%Y-%m-%d %H:', {row}.timestamp) || printf('%02d:00', "
-        f"CAST(strftime('%M', {row}.timestamp) AS INTEGER) / 15 * 15)"
-    )
+# --- SQLite: row triggers (one writer at a time: one row per kind and hour). Timestamps are
+# text 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC; the hour is written the same way.
 
 
 def _sqlite_kind(row: str) -> tuple[str, ...]:
     return (
-        _sqlite_slot(row),
+        f"strftime('%Y-%m-%d %H:00:00', {row}.timestamp)",
         f"{row}.verb",
         f"{row}.public",
         f"coalesce({row}.action_object_content_type_id, 0)",
         f"coalesce({row}.target_content_type_id, 0)",
     )
+
+
+def _sqlite_quarter(row: str) -> str:
+    return f"CAST(strftime('%M', {row}.timestamp) AS INTEGER) / 15"
 
 
 def _sqlite_same_kind(row: str) -> str:
@@ -147,21 +158,39 @@ def _sqlite_same_kind(row: str) -> str:
     )
 
 
+def _sqlite_row_of(row: str) -> str:
+    return f"(SELECT id FROM {TABLE} WHERE {_sqlite_same_kind(row)} LIMIT 1)"
+
+
 def _sqlite_add(row: str) -> str:
+    quarter = _sqlite_quarter(row)
+    bump = ", ".join(f"{name} = {name} + ({quarter} = {q})" for q, name in enumerate(QUARTERS))
+    ones = ", ".join(f"{quarter} = {q}" for q in range(len(QUARTERS)))
     return (
-        f"UPDATE {TABLE} SET actions = actions + 1 WHERE id = "
-        f"(SELECT id FROM {TABLE} WHERE {_sqlite_same_kind(row)} LIMIT 1); "
-        f"INSERT INTO {TABLE} ({KEY}, actions) SELECT {', '.join(_sqlite_kind(row))}, 1 "
+        f"UPDATE {TABLE} SET {bump} WHERE id = {_sqlite_row_of(row)}; "
+        f"INSERT INTO {TABLE} ({KEY}, {COUNTS}) SELECT {', '.join(_sqlite_kind(row))}, {ones} "
         f"WHERE NOT EXISTS (SELECT 1 FROM {TABLE} WHERE {_sqlite_same_kind(row)}); "
     )
 
 
 def _sqlite_remove(row: str) -> str:
     # no row to take from: the counts were emptied first (Django's flush deletes each table)
+    quarter = _sqlite_quarter(row)
+    drop = ", ".join(f"{name} = {name} - ({quarter} = {q})" for q, name in enumerate(QUARTERS))
+    empty = " AND ".join(f"{name} = 0" for name in QUARTERS)
     return (
-        f"UPDATE {TABLE} SET actions = actions - 1 WHERE id = "
-        f"(SELECT id FROM {TABLE} WHERE {_sqlite_same_kind(row)} LIMIT 1); "
-        f"DELETE FROM {TABLE} WHERE {_sqlite_same_kind(row)} AND actions = 0; "
+        f"UPDATE {TABLE} SET {drop} WHERE id = {_sqlite_row_of(row)}; "
+        f"DELETE FROM {TABLE} WHERE {_sqlite_same_kind(row)} AND {empty}; "
+    )
+
+
+def _sqlite_backfill() -> str:
+    quarter = _sqlite_quarter("n")
+    sums = ", ".join(f"sum({quarter} = {q})" for q in range(len(QUARTERS)))
+    return (
+        f"INSERT INTO {TABLE} ({KEY}, {COUNTS}) "
+        f"SELECT {', '.join(_sqlite_kind('n'))}, {sums} FROM actstream_action n "
+        "GROUP BY 1, 2, 3, 4, 5"
     )
 
 
@@ -177,9 +206,7 @@ SQLITE = [
     "DROP TRIGGER IF EXISTS aui_actioncount_forget",
     "CREATE TRIGGER aui_actioncount_forget AFTER DELETE ON actstream_action "
     f"BEGIN {_sqlite_remove('OLD')}END",
-    f"INSERT INTO {TABLE} ({KEY}, actions) "
-    f"SELECT {', '.join(_sqlite_kind('n'))}, count(*) FROM actstream_action n "
-    "GROUP BY 1, 2, 3, 4, 5",
+    _sqlite_backfill(),
 ]
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS aui_actioncount_forget",
@@ -217,20 +244,30 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("slot", models.DateTimeField()),
+                ("hour", models.DateTimeField()),
                 ("verb", models.CharField(max_length=255)),
                 ("public", models.BooleanField()),
                 ("object_type", models.IntegerField()),
                 ("target_type", models.IntegerField()),
-                ("actions", models.BigIntegerField()),
+                ("minute00", models.BigIntegerField()),
+                ("minute15", models.BigIntegerField()),
+                ("minute30", models.BigIntegerField()),
+                ("minute45", models.BigIntegerField()),
             ],
             options={
                 "verbose_name": "action count",
                 "verbose_name_plural": "action counts",
                 "indexes": [
                     models.Index(
-                        fields=["slot", "verb", "public", "object_type", "target_type"],
-                        name="aui_actioncount_slot",
+                        fields=[
+                            "hour",
+                            "verb",
+                            "public",
+                            "object_type",
+                            "target_type",
+                            *QUARTERS,
+                        ],
+                        name="aui_actioncount_hour",
                     )
                 ],
             },
