@@ -101,8 +101,7 @@ class ActionCount(models.Model):
         verbose_name_plural = _("action counts")
         indexes = [
             models.Index(
-                # the counts too: the chart's sums read the index alone
-                fields=["hour", "verb", "public", "object_type", "target_type", *QUARTER_FIELDS],
+                fields=["hour", "verb", "public", "object_type", "target_type"],
                 name="aui_actioncount_hour",
             )
         ]
