@@ -337,3 +337,16 @@ def test_chart_of_no_actions_reads_nothing(random_actions, django_assert_num_que
     with django_assert_num_queries(0):
         chart = activity_chart(Action.objects.none(), kinds={})
     assert chart.total == 0 and len(chart.bars) >= 52
+
+
+def test_chart_of_whole_days_reads_only_the_counts(random_actions, django_assert_num_queries):
+    # a bar's link asks for whole days (until .999999): no quarter hour is cut
+    tz = zoneinfo.ZoneInfo("Asia/Kolkata")
+    since = dt.datetime(2026, 3, 1, tzinfo=tz)
+    until = dt.datetime(2026, 3, 8, tzinfo=tz) - dt.timedelta(microseconds=1)
+    with timezone.override(tz), django_assert_num_queries(1):
+        chart = activity_chart(Action.objects.all(), since=since, until=until, kinds={})
+    assert [bar.count for bar in chart.bars] == [
+        plain_count(timestamp__gte=bar.start, timestamp__lt=bar.end) for bar in chart.bars
+    ]
+    assert chart.total > 0
