@@ -32,6 +32,7 @@ MAX_PEOPLE = 200  # people listed in the person menu
 # the size of the table (an EXISTS per person or verb walks every action of someone who acted
 # only where the viewer cannot see: seconds at a million actions)
 MENU_WINDOW = 1_000
+PERSON_WINDOW = 1_000  # a person a link names: so many of their newest actions are looked at
 MENU_CACHE_SECONDS = 60  # how long a viewer's menus may lag a change of what they may see
 log = logging.getLogger("activityui")
 
@@ -192,18 +193,32 @@ def _people_acting_for(user: Viewer) -> QuerySet[Any]:
 
 
 def person_seen_by(user: Viewer, username: str) -> AbstractBaseUser | None:
-    """The user called ``username`` if they did something ``user`` may see, else None: a menu
-    read from a window keeps a person a shared link names (one EXISTS for that one person)."""
+    """The user called ``username`` if one of their newest :data:`PERSON_WINDOW` actions is one
+    ``user`` may see, else None: a menu read from a window keeps a person a shared link names.
+    Bounded: someone with a long history the viewer may not see (another team's member) costs
+    one short index read, not a walk of all their actions."""
     if user is None or not user.is_authenticated:
         return None
-    field = get_user_model().USERNAME_FIELD
-    return _people_acting_for(user).filter(**{field: username}).first()
+    user_model = get_user_model()
+    person = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    if person is None:
+        return None
+    newest = (
+        Action.objects.filter(
+            actor_content_type=ContentType.objects.get_for_model(user_model),
+            actor_object_id=str(person.pk),
+        )
+        .order_by("-timestamp", "-pk")
+        .values("pk")[:PERSON_WINDOW]
+    )
+    return person if _visible_actions(user).filter(pk__in=newest).exists() else None
 
 
 __all__ = [
     "MAX_PEOPLE",
     "MAX_VERBS",
     "MENU_WINDOW",
+    "PERSON_WINDOW",
     "Action",
     "Seen",
     "people_seen_by",

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
 from io import StringIO
 
+import pytest
 from actstream.models import Action
 from django.core.management import call_command
+from django.db import connection
 
 from demo_site.demo.models import Project, Task, Team
 
@@ -86,3 +89,97 @@ def test_seed_comments_are_dated_like_their_actions(demo):
     comments = list(Comment.objects.all())
     assert comments
     assert {(c.body, str(c.task_id), c.created) for c in comments} <= said
+
+
+def _index_and_key_definitions(cursor, tables):
+    cursor.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+        "WHERE indrelid = ANY(%s::regclass[]) ORDER BY 1",
+        [tables],
+    )
+    indexes = cursor.fetchall()
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+        "WHERE conrelid = ANY(%s::regclass[]) ORDER BY 1",
+        [tables],
+    )
+    return indexes, cursor.fetchall()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY loader is PostgreSQL's")
+def test_large_load_rebuilds_every_index_and_key(demo, monkeypatch):
+    from activityui import search
+    from activityui.models import FieldChange
+    from demo_site.demo import seed
+
+    monkeypatch.setattr(seed, "COPY_BATCH", 40)  # several batches, several COPYs
+    tables = ["actstream_action", search.TABLE, FieldChange._meta.db_table]
+    with connection.cursor() as cursor:
+        before = _index_and_key_definitions(cursor, tables)
+    assert len(before[0]) > 20 and before[1]
+    first = Action.objects.order_by("-pk").values_list("pk", flat=True).first()
+    seen = []
+    made = seed.bulk_actions(
+        Action.objects.count() + 130, rebuild_over=0, progress=lambda d, m: seen.append((d, m))
+    )
+    assert made == 130 and seen == [(40, 130), (80, 130), (120, 130), (130, 130)]
+    with connection.cursor() as cursor:
+        assert _index_and_key_definitions(cursor, tables) == before
+        cursor.execute(
+            "SELECT a.id, a.verb, a.data::text, "
+            f"array_to_string(tsvector_to_array(s.document), ' ')"
+            f" FROM actstream_action a LEFT JOIN {search.TABLE} s ON s.action_id = a.id"
+            " WHERE a.id > %s ORDER BY a.id",
+            [first],
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 130 and [row[0] for row in rows] == list(range(first + 1, first + 131))
+    for _pk, verb, data, document in rows:
+        # the words COPY wrote are the words capture would index for this action
+        assert sorted(document.split(" ")) == sorted(search.document_words(verb, json.loads(data)))
+    updates = Action.objects.filter(pk__gt=first, verb="updated")
+    assert updates.exists()
+    # the field-change index filled itself (trigger) for every status change loaded
+    assert FieldChange.objects.filter(action__in=updates).count() == updates.count()
+    # and the indexes are used again: the nearest-change index answers a probe
+    assert Action.objects.filter(pk__gt=first, data__changes__has_key="status").count() == (
+        updates.count()
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY loader is PostgreSQL's")
+def test_failed_large_load_still_rebuilds_indexes(demo, monkeypatch):
+    from activityui import search
+    from activityui.models import FieldChange
+    from demo_site.demo import seed
+
+    monkeypatch.setattr(seed, "COPY_BATCH", 25)
+    tables = ["actstream_action", search.TABLE, FieldChange._meta.db_table]
+    with connection.cursor() as cursor:
+        before = _index_and_key_definitions(cursor, tables)
+    count = Action.objects.count()
+
+    def interrupted(done, missing):
+        raise KeyboardInterrupt  # Ctrl-C after the first batch
+
+    with pytest.raises(KeyboardInterrupt):
+        seed.bulk_actions(count + 100, rebuild_over=0, progress=interrupted)
+    with connection.cursor() as cursor:
+        assert _index_and_key_definitions(cursor, tables) == before
+    assert Action.objects.count() == count + 25  # the batch written stays; a rerun tops up
+    assert seed.bulk_actions(count + 100, rebuild_over=0) == 75
+
+
+def test_bulk_actions_report_progress_and_are_deterministic(demo):
+    from demo_site.demo import seed
+
+    count = Action.objects.count()
+    seen = []
+    assert seed.bulk_actions(count + 30, batch_size=20, progress=lambda d, m: seen.append(d)) == 30
+    if connection.vendor != "postgresql":
+        assert seen == [20, 30]
+    else:
+        assert seen == [30]
+    out = StringIO()
+    call_command("seed_demo", "--actions", str(count + 40), stdout=out)
+    assert "10 / 10 actions (100%)" in out.getvalue()

@@ -259,6 +259,37 @@ def test_feed_menus_read_the_newest_actions_and_keep_a_person_a_link_names(clien
     assert "Erin" not in response.content.decode()
 
 
+def test_a_person_a_link_names_is_looked_for_in_their_newest_actions_only(
+    client, demo, monkeypatch
+):
+    """``?actor=carol`` in alice's feed must not walk all of carol's Zephyr history (seconds at
+    a million actions): only carol's newest PERSON_WINDOW actions are tested for visibility."""
+    from activityui import menus
+
+    monkeypatch.setattr(menus, "PERSON_WINDOW", 3)
+    dave = demo["alice"].__class__.objects.create_user("dave", first_name="Dave")
+    apollo, zephyr = apollo_task(), zephyr_task()
+    apollo.project.team.members.add(dave)
+    zephyr.project.team.members.add(dave)
+    at = timezone.now() - dt.timedelta(days=3)
+    with activityui.acting_as(dave, at=at):
+        activityui.record(dave, "archived", apollo, apollo.project)  # alice may see this one
+    for hours in (1, 2):
+        with activityui.acting_as(dave, at=at + dt.timedelta(hours=hours)):
+            activityui.record(dave, "commented", zephyr, zephyr.project)  # she may not
+    alice = signed_in(client, demo["alice"])
+    assert menus.person_seen_by(demo["alice"], "dave") == dave  # 1 of his newest 3: visible
+    response = alice.get("/activity/?actor=dave")
+    assert [a.verb for a in response.context["page"].actions] == ["archived"]
+    with activityui.acting_as(dave, at=at + dt.timedelta(hours=3)):
+        activityui.record(dave, "commented", zephyr, zephyr.project)
+    # now his newest 3 are all hidden from alice: outside the feed's menu window (here the
+    # window still holds his visible action, so the page keeps him) he is unknown to her
+    assert menus.person_seen_by(demo["alice"], "dave") is None
+    assert menus.person_seen_by(demo["carol"], "dave") == dave  # carol sees Zephyr
+    assert menus.person_seen_by(demo["alice"], "nobody") is None
+
+
 def test_feed_menus_are_remembered_per_viewer_until_the_site_changes(client, demo):
     from django.core.cache import cache
 

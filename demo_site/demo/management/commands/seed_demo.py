@@ -36,9 +36,23 @@ class Command(BaseCommand):
             made = seed.seed(seed_value=options["seed"], tasks=options["tasks"])
             self.stdout.write(f"Seeded the demo: {made} actions through the capture path.")
         if options["actions"]:
-            added = seed.bulk_actions(options["actions"], seed_value=options["seed"])
+            added = seed.bulk_actions(
+                options["actions"], seed_value=options["seed"], progress=self._progress(started)
+            )
             self.stdout.write(f"Bulk-inserted {added} actions.")
             if connection.vendor in {"sqlite", "postgresql"}:
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
+
+    def _progress(self, started: float):
+        def report(done: int, missing: int) -> None:
+            self.stdout.write(
+                f"  {done:,} / {missing:,} actions ({100 * done // missing}%), "
+                f"{time.monotonic() - started:.0f} s"
+            )
+            large = missing > seed.REBUILD_INDEXES_OVER
+            if done == missing and large and connection.vendor == "postgresql":
+                self.stdout.write("  building the indexes again (a few minutes at 10M)…")
+
+        return report
