@@ -337,9 +337,11 @@ def database_problems(vendors: dict[str, str]) -> list[Any]:
     """A warning per database alias whose vendor activityui cannot index."""
     return [
         Warning(
-            f"The database {alias!r} is {vendor}: activityui keeps its text index and the "
-            "history's field-change index only on PostgreSQL and SQLite.",
-            hint="On this database search scans every action and as-of views know no change.",
+            f"The database {alias!r} is {vendor}: activityui keeps its text index, the "
+            "history's field-change index and the chart's action counts only on PostgreSQL "
+            "and SQLite.",
+            hint="On this database search scans every action, as-of views know no change and "
+            "the staff chart counts every action of its window.",
             id="activityui.W007",
         )
         for alias, vendor in vendors.items()

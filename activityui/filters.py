@@ -309,6 +309,29 @@ class StaffActionFilterSet(django_filters.FilterSet):
     def filter_text(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return text_search(self, queryset, value)
 
+    def counted_kinds(self) -> dict[str, Any] | None:
+        """The filters as columns of the action counts (:class:`activityui.models.ActionCount`)
+        when the counts keep every one in use (verb, visibility, object type, target type;
+        ``since``/``until`` are the chart's window), so the chart can sum them; ``None`` when
+        another filter narrows (text, actor, an id, a filter added later). Call after
+        validation."""
+        data = self.form.cleaned_data if self.is_bound else {}
+        kept = {"verb", "visibility", "object_type", "target_type", "since", "until"}
+        for name in self.filters:
+            value = data.get(name)
+            if name not in kept and value not in (None, "") and str(value).strip():
+                return None
+        kinds: dict[str, Any] = {}
+        if data.get("verb"):
+            kinds["verb"] = data["verb"]
+        if data.get("visibility"):
+            kinds["public"] = data["visibility"] == "public"
+        for type_field in ("object_type", "target_type"):
+            content_type = self.form.content_types.get(type_field) if data else None
+            if content_type is not None:
+                kinds[type_field] = content_type.pk
+        return kinds
+
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data

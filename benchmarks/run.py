@@ -647,6 +647,25 @@ def main() -> None:  # noqa: C901 - one linear script
         None,
         get(staff, chart_url + staff_query.replace("verb=commented&", "")),
     )
+    scenario(
+        "chart",
+        "Staff chart, last year, object type = task, private",
+        None,
+        get(staff, f"{chart_url}?object_type=demo.task&visibility=private"),
+    )
+    # filters the action counts do not keep: the actions of the window are counted
+    scenario(
+        "chart",
+        f"Staff chart, last year, q = {common_word!r} (not counted: the actions)",
+        None,
+        get(staff, f"{chart_url}?q={common_word}"),
+    )
+    scenario(
+        "chart",
+        "Staff chart, last year, actor = bob (not counted: the actions)",
+        None,
+        get(staff, f"{chart_url}?actor=bob"),
+    )
     export_lines = []
     if not only or "export" in only:
         import resource

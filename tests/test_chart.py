@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import zoneinfo
 
@@ -149,14 +150,203 @@ def test_chart_needs_the_permission(client, demo):
     assert client.get(URL).status_code == 403
 
 
-def test_chart_query_count_does_not_grow_with_actions(staff_client):
+def chart_queries(client, params=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        chart = staff_client.get(URL).context["chart"]
-    reads = [q for q in queries.captured_queries if '"actstream_action"' in q["sql"]]
+        chart = client.get(URL, params or {}).context["chart"]
+    counts = [q for q in queries.captured_queries if '"activityui_actioncount"' in q["sql"]]
+    actions = [
+        q
+        for q in queries.captured_queries
+        if '"actstream_action"' in q["sql"] and "COUNT(" in q["sql"]
+    ]
+    return chart, counts, actions
+
+
+def test_chart_of_counted_filters_reads_the_counts_in_two_queries(staff_client):
+    for params, plain in (
+        ({}, {}),
+        ({"verb": "commented", "visibility": "public"}, {"verb": "commented", "public": True}),
+    ):
+        chart, counts, actions = chart_queries(staff_client, params)
+        assert len(chart.bars) >= 52
+        # one sum of the counts for every bar, one count of the window's cut quarter hours
+        assert (len(counts), len(actions)) == (1, 1)
+        assert chart.total == plain_count(
+            timestamp__gte=chart.start, timestamp__lt=chart.end, **plain
+        )
+
+
+def test_chart_of_other_filters_counts_the_actions(staff_client):
+    chart, counts, actions = chart_queries(staff_client, {"q": "apollo"})
+    assert counts == []
+    reads = [q for q in actions if '"actstream_action"' in q["sql"]]
+    from django.db import connection
+
     if connection.vendor == "postgresql":
         assert len([q for q in reads if "GROUP BY" in q["sql"]]) == 1
     else:  # one range count a bar (at most 54 for a year of weeks)
-        assert len([q for q in reads if "COUNT(" in q["sql"]]) == len(chart.bars) <= 54
+        assert len(reads) == len(chart.bars) <= 54
+
+
+# --------------------------------------------------------------- random actions, many zones
+
+ZONES = [
+    "UTC",
+    "Europe/Paris",  # DST on 29 March and 25 October 2026
+    "America/New_York",  # DST on 8 March and 1 November 2026
+    "Asia/Kolkata",  # +05:30: midnights at :30 past a UTC hour
+    "Asia/Kathmandu",  # +05:45
+    "Australia/Lord_Howe",  # +10:30, and +11:00 in summer (a 30-minute DST change, 5 April)
+]
+WINDOWS = [
+    ("2026-03-01T00:00:17", "2026-04-06T13:07:59"),  # by day, across spring changes
+    ("2026-10-20T00:00:00", "2026-11-09T23:59:59"),  # by day, across autumn changes
+    ("2026-01-01T00:00:00", "2026-12-31T23:59:59"),  # by week, the whole year
+]
+
+
+@pytest.fixture
+def random_actions(db):
+    """Actions of random kinds at random moments of 2026, many of them a few minutes from a
+    midnight of one of ZONES (in Amsterdam's 1930 too, when it was 19 min 32 s ahead of UTC),
+    written by bulk_create: only the database triggers count them."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from demo_site.demo.models import Project, Team
+
+    rng = random.Random(16)
+    task, project, team = (ContentType.objects.get_for_model(m) for m in (Task, Project, Team))
+    moments = [
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(365 * 86400))
+        for _ in range(300)
+    ]
+    for name in [*ZONES, "Europe/Amsterdam"]:
+        tz = zoneinfo.ZoneInfo(name)
+        for _ in range(60):
+            day = dt.date(2026, rng.choice([3, 4, 10, 11]), rng.randint(1, 28))
+            if name == "Europe/Amsterdam":
+                day = day.replace(year=1930)
+            midnight = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+            moments.append(midnight + dt.timedelta(seconds=rng.randint(-1200, 1200)))
+    Action.objects.bulk_create(
+        [
+            Action(
+                actor_content_type=task,
+                actor_object_id="1",
+                verb=rng.choice(["updated", "commented", "moved"]),
+                public=rng.random() < 0.7,
+                action_object_content_type=rng.choice([task, project, None]),
+                action_object_object_id="1",
+                target_content_type=rng.choice([project, team, None]),
+                target_object_id="1",
+                timestamp=moment,
+            )
+            for moment in moments
+        ]
+    )
+    return {"task": task, "project": project, "team": team}
+
+
+FILTERS = [
+    {},
+    {"verb": "commented"},
+    {"visibility": "private"},
+    {"object_type": "demo.task"},
+    {"target_type": "demo.team", "verb": "updated", "visibility": "public"},
+    {"object_type": "demo.project", "target_type": "demo.project"},
+]
+
+
+def plain_filters(params, types) -> dict:
+    plain = {}
+    if "verb" in params:
+        plain["verb"] = params["verb"]
+    if "visibility" in params:
+        plain["public"] = params["visibility"] == "public"
+    if "object_type" in params:
+        plain["action_object_content_type"] = types[params["object_type"].split(".")[1]]
+    if "target_type" in params:
+        plain["target_content_type"] = types[params["target_type"].split(".")[1]]
+    return plain
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_chart_of_random_actions_equals_plain_counts(client, random_actions, settings, zone):
+    from tests.factories import UserFactory
+
+    settings.TIME_ZONE = zone
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for since, until in WINDOWS:
+        for filters in FILTERS:
+            params = {"since": since, "until": until, **filters}
+            chart, counts, _actions = chart_queries(client, params)
+            assert len(counts) == 1  # read from the counts
+            plain = plain_filters(filters, random_actions)
+            for bar in chart.bars:
+                expected = plain_count(timestamp__gte=bar.start, timestamp__lt=bar.end, **plain)
+                assert bar.count == expected, (zone, params, bar.start)
+            assert chart.total == plain_count(
+                timestamp__gte=chart.start, timestamp__lt=chart.end, **plain
+            )
+            assert chart.total > 0
+
+
+def test_chart_of_random_actions_off_the_quarter_hour_grid(client, random_actions, settings):
+    # Amsterdam in 1930: every midnight cuts a quarter hour; those are counted exactly
+    from tests.factories import UserFactory
+
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    for filters in ({}, {"verb": "moved"}):
+        params = {"since": "1930-03-01T00:00:00", "until": "1930-04-30T23:59:59", **filters}
+        chart, counts, actions = chart_queries(client, params)
+        assert (len(counts), len(actions)) == (1, 1)
+        assert chart.bars[1].start.utcoffset() == dt.timedelta(minutes=19, seconds=32)
+        plain = plain_filters(filters, random_actions)
+        for bar in chart.bars:
+            expected = plain_count(timestamp__gte=bar.start, timestamp__lt=bar.end, **plain)
+            assert bar.count == expected, bar.start
+        assert chart.total > 0
+
+
+def test_chart_of_a_window_shorter_than_a_quarter_hour(client, random_actions, settings):
+    from tests.factories import UserFactory
+
+    settings.TIME_ZONE = "Asia/Kolkata"
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    first = Action.objects.filter(timestamp__year=2026).order_by("timestamp").first()
+    moment = first.timestamp.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata")).replace(tzinfo=None)
+    params = {
+        "since": (moment - dt.timedelta(minutes=3)).isoformat(),
+        "until": (moment + dt.timedelta(minutes=5)).isoformat(),
+    }
+    chart, counts, actions = chart_queries(client, params)
+    assert counts == [] and len(actions) == 1  # no whole quarter hour: the actions counted
+    assert chart.total == plain_count(timestamp__gte=chart.start, timestamp__lt=chart.end) >= 1
+
+
+def test_chart_refuses_a_kind_the_counts_do_not_keep(db):
+    with pytest.raises(ValueError, match="actor_object_id"):
+        activity_chart(Action.objects.all(), kinds={"actor_object_id": "1"})
+
+
+def test_chart_of_no_actions_reads_nothing(random_actions, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        chart = activity_chart(Action.objects.none(), kinds={})
+    assert chart.total == 0 and len(chart.bars) >= 52
+
+
+def test_chart_of_whole_days_reads_only_the_counts(random_actions, django_assert_num_queries):
+    # a bar's link asks for whole days (until .999999): no quarter hour is cut
+    tz = zoneinfo.ZoneInfo("Asia/Kolkata")
+    since = dt.datetime(2026, 3, 1, tzinfo=tz)
+    until = dt.datetime(2026, 3, 8, tzinfo=tz) - dt.timedelta(microseconds=1)
+    with timezone.override(tz), django_assert_num_queries(1):
+        chart = activity_chart(Action.objects.all(), since=since, until=until, kinds={})
+    assert [bar.count for bar in chart.bars] == [
+        plain_count(timestamp__gte=bar.start, timestamp__lt=bar.end) for bar in chart.bars
+    ]
+    assert chart.total > 0

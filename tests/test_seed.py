@@ -61,6 +61,15 @@ def test_seed_bulk_actions_reach_total(demo):
     assert Action.objects.count() == before
 
 
+def test_seed_bulk_actions_are_in_the_chart_counts(demo):
+    # COPY on PostgreSQL, bulk_create on SQLite: the database triggers count them
+    from tests.test_action_counts import counted_kinds, kinds_of_actions
+
+    call_command("seed_demo", "--actions", str(Action.objects.count() + 300))
+    assert counted_kinds() == kinds_of_actions()
+    assert sum(counted_kinds().values()) == Action.objects.count()
+
+
 def test_bulk_history_labels_people_as_capture_does(demo):
     from activityui.capture import label_of
 

@@ -144,7 +144,12 @@ def staff_chart(request: HtmxHttpRequest) -> HttpResponse:
     if filterset.is_bound and not filterset.is_valid():
         return HttpResponseBadRequest("Invalid filters")
     data = filterset.form.cleaned_data if filterset.is_bound else {}
-    chart = activity_chart(filterset.qs, since=data.get("since"), until=data.get("until"))
+    chart = activity_chart(
+        filterset.qs,
+        since=data.get("since"),
+        until=data.get("until"),
+        kinds=filterset.counted_kinds(),
+    )
     query = filter_query(request, leave_out=(*PAGE_PARAMS, "since", "until"))
     list_url = reverse("activityui:staff")
     links = []

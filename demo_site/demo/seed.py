@@ -495,7 +495,9 @@ def _reserve_ids(cursor: Any, count: int) -> int:
 
 
 def _trigger_tables() -> list[str]:
-    """The tables that activityui's triggers on the action table write to."""
+    """The tables that activityui's triggers on the action table write to and whose indexes
+    may go during a load (not the chart's action counts: their trigger finds a kind's row by
+    their index, and they are small)."""
     from activityui.models import FieldChange
 
     return [FieldChange._meta.db_table]
