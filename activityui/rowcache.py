@@ -275,8 +275,26 @@ def prefetch_rows(
     if template:
         keys = [store.key(item, block_name(template, extra or [])) for item in items]
     else:
-        keys = [store.key(*default_row(item)) for item in items]
+        keys = []
+        for item in items:
+            keys.append(store.key(*default_row(item)))
+            follow = _follow_of(item)
+            if follow is not None:  # a single row's follow button: its own cached block
+                keys.append(store.key(follow, FOLLOW_BLOCK))
     store.prefetch([key for key in keys if key])
+
+
+# what ``_entry.html``'s ``{% aui_cached_row follow next %}`` adds to a follow button's key on
+# a feed page (whose context has no ``next``): read in the page's one ``get_many`` with the rows
+FOLLOW_BLOCK = block_name("activityui/_entry.html", [""])
+
+
+def _follow_of(item: Any) -> Any:
+    from activityui.days import FeedItem
+
+    if isinstance(item, FeedItem) and not item.is_group:
+        return item.follow
+    return None
 
 
 def ago_slot(value: dt.datetime) -> str:

@@ -228,3 +228,24 @@ def test_failing_poll_cache_is_a_miss(world):
     with override_settings(CACHES=caches_setting), aui_settings(POLL_CACHE="closed"):
         for _ in range(2):
             assert client.get(url, headers=headers).status_code == 204
+
+
+COUNTING = {"BACKEND": "tests.counting_cache.CountingCache", "LOCATION": "counted"}
+
+
+@pytest.mark.parametrize("url", ["/activity/", "/activity/following/"])
+def test_warm_feed_page_reads_its_rows_and_follow_buttons_in_one_round_trip(world, url):
+    client = Client()
+    client.force_login(world["alice"])
+    for project in Project.objects.filter(team__name="Apollo"):
+        client.post(f"/activity/follow/demo.project/{project.pk}/")
+    with (
+        override_settings(CACHES={**settings.CACHES, "rows": COUNTING}),
+        aui_settings(ROW_CACHE="rows"),
+    ):
+        cold = client.get(url).content.decode()
+        assert cold.count('class="aui-follow"') >= 5  # follow buttons, each a cached block
+        caches["rows"].asked.clear()
+        warm = client.get(url).content.decode()
+        assert caches["rows"].asked == ["get_many"]  # rows and buttons: nothing to write
+    assert _normal(warm) == _normal(cold)
