@@ -29,7 +29,9 @@ class CountingCache(LocMemCache):
                 found[key] = value
         return found
 
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> None:
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None
+    ) -> None:
         self.asked.append("set")
         super().set(key, value, timeout, version)
 

@@ -98,7 +98,7 @@ def world(demo):
 def test_every_page_same_html_cold_warm_and_off(world):
     pages = _pages(world)
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=7), tick=False):
-        with aui_settings(ROW_CACHE=None):
+        with aui_settings(ROW_CACHE=None, POLL_CACHE=None):  # nothing remembered at all
             off = _render_all(world, pages)
         caches["default"].clear()
         cold = _render_all(world, pages)  # each user after the others: rows cached by others
@@ -196,9 +196,13 @@ def test_failing_row_and_poll_cache_is_a_miss(world, alias):
     task = Task.objects.filter(project__team__name="Apollo").order_by("pk").first()
     urls = ["/activity/", "/activity/following/", f"/activity/objects/demo.task/{task.pk}/"]
     with time_machine.travel(timezone.now(), tick=False):
-        with aui_settings(ROW_CACHE=None):
+        with aui_settings(ROW_CACHE=None, POLL_CACHE=None):
             expected = [_normal(client.get(url).content.decode()) for url in urls]
-        with override_settings(CACHES=caches_setting), aui_settings(ROW_CACHE=alias):
+        # the rows, the menus and the unread badge: each a miss, the page as without a cache
+        with (
+            override_settings(CACHES=caches_setting),
+            aui_settings(ROW_CACHE=alias, POLL_CACHE=alias),
+        ):
             got = []
             for url in urls:
                 response = client.get(url)

@@ -218,10 +218,11 @@ def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> 
 @register.simple_tag(takes_context=True)
 def aui_unread_count(context: template.Context, feed: str) -> str:
     """``{% aui_unread_count "team" as n %}``: how many actions of ``feed`` are new since the
-    user's read marker, "" for none, capped ("20+"). Two small queries (marker, bounded count),
-    none on the feed's own first page (the view reads it off the page)."""
+    user's read marker, "" for none, capped ("20+"). The marker and the site's signature (read
+    once per request), the count remembered under them (activityui.polls); none on the feed's
+    own first page when the page decides it (the view reads it off the page)."""
+    from activityui.polls import unread_count_remembered
     from activityui.presenters import UNREAD_CAP, count_label
-    from activityui.selectors import unread_count
 
     request = context.get("request")
     # the feed's first page is on show: its view put how to read the count off the page in
@@ -230,7 +231,8 @@ def aui_unread_count(context: template.Context, feed: str) -> str:
     if feed in on_page:
         return count_label(on_page[feed](), UNREAD_CAP)
     user = getattr(request, "user", None)
-    return count_label(unread_count(user=user, feed=feed, limit=UNREAD_CAP), UNREAD_CAP)
+    unread = unread_count_remembered(request=request, user=user, feed=feed, limit=UNREAD_CAP)
+    return count_label(unread, UNREAD_CAP)
 
 
 @register.simple_tag(takes_context=True)
