@@ -20,7 +20,16 @@ from django.utils.translation import gettext as _
 from activityui.ids import id_of
 from activityui.keys import type_key
 from activityui.links import timeline_url
-from activityui.rowcache import ago_slot, block_name, fill_slots, row_store, slot_csrf
+from activityui.rowcache import (
+    FEED_ROW,
+    ago_slot,
+    block_name,
+    feed_row_block,
+    fill_slots,
+    own_row_templates,
+    row_store,
+    slot_csrf,
+)
 
 register = template.Library()
 
@@ -176,6 +185,8 @@ class CachedRowNode(template.Node):
         self.extra = extra
 
     def render(self, context: template.Context) -> SafeString:
+        if context.get("aui_row_slots"):  # inside a row drawn and cached whole: part of it
+            return SafeString(self.nodelist.render(context))
         item = self.item.resolve(context)
         token = context.get("csrf_token")
         store = row_store(context.get("request"))
@@ -210,6 +221,47 @@ def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> 
     parser.delete_first_token()
     extra = [parser.compile_filter(bit) for bit in bits[2:]]
     return CachedRowNode(nodelist, parser.compile_filter(bits[1]), extra)
+
+
+class FeedRowsNode(template.Node):
+    def __init__(self, items: template.base.FilterExpression) -> None:
+        self.items = items
+
+    def render(self, context: template.Context) -> SafeString:
+        items = self.items.resolve(context)
+        assert context.template is not None  # (a node renders inside a template)
+        row = context.template.engine.get_template(FEED_ROW)
+        store = row_store(context.get("request"))
+        token = context.get("csrf_token")
+        whole = store is not None and own_row_templates()
+        html: list[str] = []
+        for item in items:
+            with context.push(item=item):
+                if store is None or not whole:  # the template's own blocks cache its parts
+                    html.append(row.render(context))
+                    continue
+                key = store.key(item, feed_row_block(item, context.get("next") or ""))
+                cached = store.get(key) if key is not None else None
+                if cached is None:
+                    with context.push(aui_row_slots=True):
+                        cached = slot_csrf(row.render(context), token)
+                    if key is not None:
+                        store.set(key, cached)
+                html.append(fill_slots(cached, token))
+        return SafeString("".join(html))
+
+
+@register.tag("aui_feed_rows")
+def aui_feed_rows(parser: template.base.Parser, token: template.base.Token) -> FeedRowsNode:
+    """``{% aui_feed_rows day.items %}``: the feed rows (FeedItems), each drawn by
+    ``activityui/_feed_item.html`` as ``{% include %}`` would. When no row template is
+    overridden, each row is kept whole in the row cache, its per-viewer facts ("new", the
+    divider, the follow state) part of its key, so a warm row is one string; an overridden row
+    template is drawn on every request around its own ``{% aui_cached_row %}`` blocks."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
+    return FeedRowsNode(parser.compile_filter(bits[1]))
 
 
 # --- feed ---
