@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ CSRF_SLOT = "<!--aui:csrf-->"  # the request's CSRF token (a follow button's for
 _AGO_SLOT_RE = re.compile(r"<!--aui:ago:([0-9T:.+\-]+)-->")
 
 _versions: dict[tuple[int, ...], tuple[tuple[Any, ...], str, bool]] = {}
-_generation = 0
+_generation = ""
 
 
 def row_cache() -> Any:
@@ -108,16 +109,17 @@ def _row_templates() -> tuple[str, bool]:
 def forget_rows() -> None:
     """Make every row cached so far a miss in this process (new keys; the old rows expire):
     after changing something outside the key, e.g. a date format setting. The benchmarks
-    use it for cold pages."""
+    use it for cold pages. The new keys are drawn at random: a count would repeat another
+    process's keys in a shared cache (Redis), whose rows are then found, not rendered."""
     global _generation
-    _generation += 1
+    _generation = secrets.token_hex(8)
 
 
 def _context_key() -> str:
     """What every row of this request shares in its key."""
     return "|".join(
         (
-            str(_generation),
+            _generation,
             templates_version(),
             get_language() or "",
             timezone.get_current_timezone_name(),

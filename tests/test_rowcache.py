@@ -346,3 +346,19 @@ def test_a_host_feed_page_looping_over_row_templates_reads_rows_twice_at_most(
         assert caches["rows"].asked == ["get_many", "get_many"]
     assert warm == expected
     assert warm == _normal(client.get("/activity/").content.decode())  # as drawn by activityui
+
+
+def test_forget_rows_draws_every_row_again(world):
+    from activityui.rowcache import forget_rows
+
+    client = Client()
+    client.force_login(world["alice"])
+    with (
+        override_settings(CACHES={**settings.CACHES, "rows": COUNTING}),
+        aui_settings(ROW_CACHE="rows"),
+    ):
+        client.get("/activity/")
+        forget_rows()  # new keys, drawn at random (never another process's)
+        caches["rows"].asked.clear()
+        client.get("/activity/")
+        assert caches["rows"].asked == ["get_many", "set_many"]
