@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef
 
 from activityui.conf import app_settings
 from activityui.keys import type_key
-from activityui.menus import Seen, people_seen_by, person_seen_by, verbs_seen_by
+from activityui.menus import Seen, people_seen_by, person_name, person_seen_by, verbs_seen_by
 from activityui.selectors import verbs_in_use
 from activityui.tracked import tracked_models, tracking_for
 from activityui.verbs import get_verb, registered_verbs
@@ -48,16 +48,15 @@ def person_choices(
     :data:`activityui.menus.MAX_PEOPLE`."""
     if user is None or not user.is_authenticated:
         return []
-    people = list(people_seen_by(user, actions))
-    if selected and actions is not None and selected not in {p.get_username() for p in people}:
+    if actions is not None and actions.people is not None:  # remembered with the menus
+        people = list(actions.people)
+    else:
+        people = [person_name(person) for person in people_seen_by(user, actions)]
+    if selected and actions is not None and selected not in {name[0] for name in people}:
         # a shared link names someone older than the window: kept when the viewer may see them
         person = person_seen_by(user, selected)
-        people += [person] if person is not None else []
-    choices = []
-    for person in people:
-        username = person.get_username()
-        name = person.get_full_name() if hasattr(person, "get_full_name") else ""
-        choices.append((username, name or username))
+        people += [person_name(person)] if person is not None else []
+    choices = [(username, name or username) for username, name in people]
     return sorted(choices, key=lambda c: c[1].lower())
 
 

@@ -86,7 +86,11 @@ class ActionFilterSet(django_filters.FilterSet):
                 if actions is None:
                     read.append(None)
                 elif menu_scope is not None and user is not None:
-                    read.append(seen_remembered(user=user, scope=menu_scope, read=actions))
+                    read.append(
+                        seen_remembered(
+                            user=user, scope=menu_scope, read=actions, request=self.request
+                        )
+                    )
                 else:
                     read.append(seen_in(actions()))
             return read[0]
@@ -392,7 +396,9 @@ class TimelineFilterSet(django_filters.FilterSet):
                 seen = None
                 if actions is not None and subject is not None and user is not None:
                     scope = f"timeline:{subject[0].pk}:{subject[1]}"
-                    seen = seen_remembered(user=user, scope=scope, read=actions)
+                    seen = seen_remembered(
+                        user=user, scope=scope, read=actions, request=self.request, people=False
+                    )
                 elif actions is not None:
                     seen = seen_in(actions())
                 verbs.append(timeline_verb_choices(user, seen, _selected(self.data)))

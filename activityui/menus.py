@@ -6,8 +6,6 @@ record, never anyone the viewer has no trace of); for a feed or timeline, among 
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from actstream.models import Action
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -33,16 +30,17 @@ MAX_PEOPLE = 200  # people listed in the person menu
 # only where the viewer cannot see: seconds at a million actions)
 MENU_WINDOW = 1_000
 PERSON_WINDOW = 1_000  # a person a link names: so many of their newest actions are looked at
-MENU_CACHE_SECONDS = 60  # how long a viewer's menus may lag a change of what they may see
-log = logging.getLogger("activityui")
 
 
 @dataclass(frozen=True)
 class Seen:
-    """What some actions hold for the menus: their verbs and their actors (type id, id)."""
+    """What some actions hold for the menus: their verbs and their actors (type id, id), and
+    when read with them (:func:`seen_remembered`) the people among the actors as (username,
+    name) pairs, the person menu's items, as :func:`people_seen_by` lists them."""
 
     verbs: frozenset[str]
     actors: frozenset[tuple[int, str]]
+    people: tuple[tuple[str, str], ...] | None = None
 
 
 def seen_in(actions: QuerySet[Any]) -> Seen:
@@ -58,40 +56,58 @@ def seen_in(actions: QuerySet[Any]) -> Seen:
     )
 
 
-def seen_remembered(*, user: Viewer, scope: str, read: Callable[[], QuerySet[Any]]) -> Seen:
-    """:func:`seen_in` of ``read()``, remembered in the ``POLL_CACHE`` cache for this viewer and
-    ``scope`` (a feed's name, a timeline's object) while the site is at the same point (its
-    newest action and highest id, :func:`polls.site_signature`), for at most
-    :data:`MENU_CACHE_SECONDS`: a page view between two actions reads no window. A new action
-    anywhere reads it again; a change of the viewer's visibility shows in the menus within
-    that time. A cache that fails is a miss."""
-    from activityui.conf import app_settings
-    from activityui.polls import site_signature
-    from activityui.visibility import as_person
+def seen_remembered(
+    *,
+    user: Viewer,
+    scope: str,
+    read: Callable[[], QuerySet[Any]],
+    request: Any = None,
+    people: bool = True,
+) -> Seen:
+    """:func:`seen_in` of ``read()`` and (``people``) the names of those people, remembered in the
+    ``POLL_CACHE`` cache for this viewer and ``scope`` (a feed's name, a timeline's object)
+    while the site is at the same point (its newest action and highest id,
+    :func:`polls.site_signature`, read once per ``request``), for at most
+    :data:`polls.REMEMBER_SECONDS`: a page view between two actions reads no window and no names.
+    A new action anywhere reads them again; a change of the viewer's visibility or of a
+    person's name shows in the menus within that time. A cache that fails is a miss."""
+    from activityui.polls import remembered, site_signature, viewer_key
 
-    alias = app_settings.POLL_CACHE
-    if not alias or not user.is_authenticated:
+    if not user.is_authenticated:
         return seen_in(read())
-    signature = site_signature()
-    if signature is None:
-        return seen_in(read())
-    person = as_person(user)
-    who = f"{person._meta.label_lower}:{person.pk}"
-    raw = f"{who}|{scope}|{signature[0].isoformat()}|{signature[1]}|{signature[2]}"
-    key = "activityui:menus:" + hashlib.sha256(raw.encode()).hexdigest()
-    try:
-        hit = caches[alias].get(key)
-    except Exception:
-        log.warning("activityui: the menus could not be read from the cache", exc_info=True)
-        hit = None
-    if isinstance(hit, tuple) and len(hit) == 2:
-        return Seen(frozenset(hit[0]), frozenset((ct, oid) for ct, oid in hit[1]))
-    seen = seen_in(read())
-    try:
-        caches[alias].set(key, (sorted(seen.verbs), sorted(seen.actors)), MENU_CACHE_SECONDS)
-    except Exception:
-        log.warning("activityui: the menus could not be written to the cache", exc_info=True)
-    return seen
+
+    def compute() -> _Menus:
+        seen = seen_in(read())
+        names = list(people_names(user, seen)) if people else None
+        return sorted(seen.verbs), sorted(seen.actors), names
+
+    parts = f"{viewer_key(user)}|{scope}|{'people' if people else ''}"
+    verbs, actors, names = remembered(
+        "menus", parts, site_signature(request), compute, valid=_is_menus
+    )
+    return Seen(
+        frozenset(verbs),
+        frozenset((ct, oid) for ct, oid in actors),
+        tuple((username, name) for username, name in names) if names is not None else None,
+    )
+
+
+# what the cache holds for a viewer's menus: verbs, actors, and people's (username, name)
+_Menus = tuple[list[str], list[tuple[int, str]], list[tuple[str, str]] | None]
+
+
+def _is_menus(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 3
+
+
+def people_names(user: Viewer, actions: Seen) -> tuple[tuple[str, str], ...]:
+    """(username, full name or "") of :func:`people_seen_by` ``actions``: one query."""
+    return tuple(person_name(person) for person in people_seen_by(user, actions))
+
+
+def person_name(person: Any) -> tuple[str, str]:
+    name = person.get_full_name() if hasattr(person, "get_full_name") else ""
+    return person.get_username(), name
 
 
 def _visible_actions(user: Viewer) -> QuerySet[Any]:
@@ -221,7 +237,9 @@ __all__ = [
     "PERSON_WINDOW",
     "Action",
     "Seen",
+    "people_names",
     "people_seen_by",
+    "person_name",
     "person_seen_by",
     "seen_in",
     "seen_remembered",

@@ -1,9 +1,12 @@
-"""The poll cache: the site's signature and the remembered "nothing new" answers of polls."""
+"""The poll cache: the site's signature and what is remembered under it -- the "nothing new"
+answers of polls, the menus (:func:`activityui.menus.seen_remembered`) and the unread counts
+(:func:`unread_count_remembered`)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import caches
@@ -11,7 +14,8 @@ from django.db.models import Subquery
 
 from activityui.conf import app_settings
 from activityui.cursors import Cursor
-from activityui.selectors import _plain
+from activityui.feeds import get_feed
+from activityui.selectors import _plain, read_marker_for, unread_since
 from activityui.visibility import as_person
 
 if TYPE_CHECKING:
@@ -21,10 +25,28 @@ Signature = tuple[Any, int, int]  # the newest action's (timestamp, id), and the
 log = logging.getLogger("activityui")
 
 
-def site_signature() -> Signature | None:
+_SIGNATURE_ATTR = "_activityui_signature"
+# how long a count or a menu remembered under a signature may lag a change it cannot see (a
+# viewer's new team, a renamed person): a new action anywhere renews it at once
+REMEMBER_SECONDS = 60
+
+
+def site_signature(request: Any = None) -> Signature | None:
     """The newest action's (timestamp, id) and the highest action id on the site, in one
     query of two index probes (None on an empty table). Ids only grow, so any new action
-    changes the signature, even one written with an older timestamp."""
+    changes the signature, even one written with an older timestamp. With ``request``: read
+    once per request, shared by all that asks during it (the menus, the unread badge)."""
+    if request is None:
+        return _read_signature()
+    try:
+        known: Signature | None = getattr(request, _SIGNATURE_ATTR)
+    except AttributeError:
+        known = _read_signature()
+        setattr(request, _SIGNATURE_ATTR, known)
+    return known
+
+
+def _read_signature() -> Signature | None:
     top_id = _plain().order_by("-pk").values("pk")[:1]
     row = (
         _plain()
@@ -47,9 +69,7 @@ def _poll_cache() -> Any:
 
 
 def quiet_key(*, user: Viewer, feed: str, query: str, after: Cursor) -> str:
-    person = as_person(user)
-    who = f"{person._meta.label_lower}:{person.pk}"
-    raw = f"{who}|{feed}|{query}|{after.timestamp.isoformat()}|{after.id}"
+    raw = f"{viewer_key(user)}|{feed}|{query}|{after.timestamp.isoformat()}|{after.id}"
     return "activityui:quiet:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -79,3 +99,72 @@ def remember_quiet(key: str, signature: Signature | None, *, timeout: int = 600)
 def _signature_value(signature: Signature) -> str:
     timestamp, newest_id, top_id = signature
     return f"{timestamp.isoformat()}|{newest_id}|{top_id}"
+
+
+def viewer_key(user: Viewer) -> str:
+    """Who a remembered answer is for (never served to another viewer)."""
+    person = as_person(user)
+    return f"{person._meta.label_lower}:{person.pk}"
+
+
+def remembered[T](
+    kind: str, parts: str, signature: Signature | None, compute: Callable[[], T], *, valid: Any
+) -> T:
+    """``compute()``, remembered in the ``POLL_CACHE`` cache under ``kind`` and ``parts`` (which
+    name the viewer and everything else the answer depends on) while the site is at
+    ``signature``, for at most :data:`REMEMBER_SECONDS`. ``valid(value)`` says whether a
+    cached value has the right shape. No cache, no signature (an empty site) or a failing
+    cache: computed every time."""
+    alias = app_settings.POLL_CACHE
+    if not alias or signature is None:
+        return compute()
+    raw = f"{parts}|{_signature_value(signature)}"
+    key = f"activityui:{kind}:" + hashlib.sha256(raw.encode()).hexdigest()
+    try:
+        hit = caches[alias].get(key)
+    except Exception:
+        log.warning("activityui: the %s could not be read from the cache", kind, exc_info=True)
+        hit = None
+    if hit is not None and valid(hit):
+        cached: T = hit
+        return cached
+    value = compute()
+    try:
+        caches[alias].set(key, value, REMEMBER_SECONDS)
+    except Exception:
+        log.warning("activityui: the %s could not be written to the cache", kind, exc_info=True)
+    return value
+
+
+def unread_count_remembered(
+    *,
+    request: Any,
+    user: Viewer | None,
+    feed: str,
+    limit: int,
+    marker: Any = None,
+    count: Callable[[], int] | None = None,
+) -> int:
+    """How many actions of ``feed`` are new for ``user`` (:func:`selectors.unread_count`),
+    remembered per viewer, feed, read marker and cap while the site is at the same signature
+    (:func:`remembered`): the host's unread badge on every page costs the marker and the
+    request's signature, not the feed's scope, visibility and COUNT. Moving the marker or any
+    new action gives a new key; a change of what the viewer may see shows within
+    :data:`REMEMBER_SECONDS`. ``marker``, ``count``: the caller has read the marker already
+    and knows how to count (the feed's first page, :func:`selectors.unread_on_first_page`)."""
+    if user is None or not user.is_authenticated or get_feed(feed) is None:
+        return 0
+    if count is None:
+        marker = read_marker_for(user=user, feed=feed)
+
+        def count() -> int:
+            return unread_since(user=user, feed=feed, marker=marker, limit=limit)
+
+    at = f"{marker.timestamp.isoformat()}|{marker.id}" if marker is not None else "-"
+    return remembered(
+        "unread",
+        f"{viewer_key(user)}|{feed}|{at}|{limit}",
+        site_signature(request),
+        count,
+        valid=lambda value: type(value) is int,
+    )

@@ -24,7 +24,9 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.core.cache import caches
@@ -39,7 +41,7 @@ from activityui.conf import app_settings
 
 log = logging.getLogger("activityui")
 
-ROW_FORMAT = "1"  # bump when Python code changes what a cached row's HTML holds
+ROW_FORMAT = "2"  # bump when Python code changes what a cached row's HTML holds
 # the templates a cached row is drawn from: overriding any of them changes every key
 ROW_TEMPLATES = (
     "activityui/_entry.html",
@@ -49,14 +51,18 @@ ROW_TEMPLATES = (
     "activityui/_change.html",
     "activityui/_follow_button.html",
     "activityui/_staff_row.html",
+    "activityui/_divider.html",
 )
+# a feed row drawn whole ({% aui_feed_rows %}) when every row template is activityui's own
+FEED_ROW = "activityui/_feed_item.html"
+_OWN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 # ``<`` is always escaped in text, so no label or comment can forge a slot
 AGO_SLOT = "<!--aui:ago:{}-->"
 CSRF_SLOT = "<!--aui:csrf-->"  # the request's CSRF token (a follow button's form)
 _AGO_SLOT_RE = re.compile(r"<!--aui:ago:([0-9T:.+\-]+)-->")
 
-_versions: dict[tuple[int, ...], tuple[tuple[Any, ...], str]] = {}
-_generation = 0
+_versions: dict[tuple[int, ...], tuple[tuple[Any, ...], str, bool]] = {}
+_generation = ""
 
 
 def row_cache() -> Any:
@@ -69,37 +75,51 @@ def templates_version() -> str:
     """A digest of the row templates as the engine finds them now (name of the file each
     resolves to and its source): a host's override, or an edited template, changes it. With
     Django's cached loader the templates are the same objects on every call: one dict lookup."""
+    return _row_templates()[0]
+
+
+def own_row_templates() -> bool:
+    """Every row template is activityui's own file (none overridden by the host): then a feed
+    row is drawn and cached whole, its per-viewer facts in its key (:func:`feed_row_block`)."""
+    return _row_templates()[1]
+
+
+def _row_templates() -> tuple[str, bool]:
     # the engine's own Template objects (the backend wraps them afresh on every call)
     templates: list[Any] = [getattr(t, "template", t) for t in map(get_template, ROW_TEMPLATES)]
     ids = tuple(id(t) for t in templates)
     known = _versions.get(ids)
     if known is not None:
-        return known[1]
+        return known[1], known[2]
     digest = hashlib.sha256(ROW_FORMAT.encode())
+    own = True
     for template in templates:
         origin = getattr(template, "origin", None)
-        digest.update(str(origin.name if origin is not None else None).encode())
+        name = origin.name if origin is not None else None
+        digest.update(str(name).encode())
         digest.update(b"\0" + str(getattr(template, "source", "")).encode() + b"\0")
+        own = own and name is not None and Path(str(name)).resolve().is_relative_to(_OWN_TEMPLATES)
     version = digest.hexdigest()[:16]
     if len(_versions) > 64:  # templates re-read on every request (no cached loader)
         _versions.clear()
-    _versions[ids] = (tuple(templates), version)  # holding them keeps their ids unique
-    return version
+    _versions[ids] = (tuple(templates), version, own)  # holding them keeps their ids unique
+    return version, own
 
 
 def forget_rows() -> None:
     """Make every row cached so far a miss in this process (new keys; the old rows expire):
     after changing something outside the key, e.g. a date format setting. The benchmarks
-    use it for cold pages."""
+    use it for cold pages. The new keys are drawn at random: a count would repeat another
+    process's keys in a shared cache (Redis), whose rows are then found, not rendered."""
     global _generation
-    _generation += 1
+    _generation = secrets.token_hex(8)
 
 
 def _context_key() -> str:
     """What every row of this request shares in its key."""
     return "|".join(
         (
-            str(_generation),
+            _generation,
             templates_version(),
             get_language() or "",
             timezone.get_current_timezone_name(),
@@ -176,6 +196,8 @@ class RowStore:
         # by flush_rows() after the page (one round trip instead of one per row)
         self.batch = False
         self.pending: dict[str, str] = {}
+        # keys read only if the page asks for one of them (see prefetch_rows)
+        self.later: list[str] = []
 
     def key(self, item: Any, template_name: str) -> str | None:
         if not self.context_key:
@@ -200,6 +222,13 @@ class RowStore:
     def get(self, key: str) -> str | None:
         if key in self.found:
             return self.found[key]
+        if self.later and key not in self.asked:
+            # the page draws its rows through their templates' own blocks after all (e.g. a
+            # host's feed.html looping over the row template): read all of those at once
+            later, self.later = self.later, []
+            self.prefetch(later)
+            if key in self.found:
+                return self.found[key]
         if key in self.asked or self.broken:
             return None
         self.asked.add(key)
@@ -273,10 +302,46 @@ def prefetch_rows(
         return
     store.batch = request is not None
     if template:
-        keys = [store.key(item, block_name(template, extra or [])) for item in items]
-    else:
-        keys = [store.key(*default_row(item)) for item in items]
+        named = [store.key(item, block_name(template, extra or [])) for item in items]
+        store.prefetch([key for key in named if key])
+        return
+    from activityui.days import FeedItem
+
+    keys: list[str | None] = []
+    later: list[str | None] = []
+    whole = own_row_templates()
+    for item in items:
+        if whole and isinstance(item, FeedItem):  # {% aui_feed_rows %}: the row whole
+            keys.append(store.key(item, feed_row_block(item)))
+            parts = later
+        else:
+            parts = keys
+        parts.append(store.key(*default_row(item)))
+        follow = _follow_of(item)
+        if follow is not None:  # a single row's follow button: its own cached block
+            parts.append(store.key(follow, FOLLOW_BLOCK))
     store.prefetch([key for key in keys if key])
+    store.later = [key for key in later if key]
+
+
+def feed_row_block(item: Any, next_url: str = "") -> str:
+    """What a feed row drawn whole (``{% aui_feed_rows %}``) adds to its key beyond its
+    actions: every per-viewer fact ``_feed_item.html`` draws ("new", the divider above it,
+    the follow button's state) and the ``next`` its follow form carries."""
+    return block_name(FEED_ROW + "#whole", [item.new, item.divider_above, item.follow, next_url])
+
+
+# what ``_entry.html``'s ``{% aui_cached_row follow next %}`` adds to a follow button's key on
+# a feed page (whose context has no ``next``): read in the page's one ``get_many`` with the rows
+FOLLOW_BLOCK = block_name("activityui/_entry.html", [""])
+
+
+def _follow_of(item: Any) -> Any:
+    from activityui.days import FeedItem
+
+    if isinstance(item, FeedItem) and not item.is_group:
+        return item.follow
+    return None
 
 
 def ago_slot(value: dt.datetime) -> str:

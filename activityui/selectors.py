@@ -367,7 +367,14 @@ def unread_count(*, user: Viewer | None, feed: str, limit: int) -> int:
     unknown feeds and anonymous users."""
     if user is None or not user.is_authenticated or get_feed(feed) is None:
         return 0
-    marker = read_marker_for(user=user, feed=feed)
+    return unread_since(
+        user=user, feed=feed, marker=read_marker_for(user=user, feed=feed), limit=limit
+    )
+
+
+def unread_since(*, user: Viewer, feed: str, marker: Cursor | None, limit: int) -> int:
+    """:func:`unread_count` with the marker read already: the feed's scope and visible ids,
+    and one bounded COUNT."""
     # the branches' OR with the visible ids they need read once (one small query): the same
     # rows as unread_actions(), far less ORM work than its visibility subqueries
     queryset = feed_stream(user=user, feed=feed).branch_queryset()
@@ -379,27 +386,37 @@ def unread_count(*, user: Viewer | None, feed: str, limit: int) -> int:
     return count_up_to(queryset, limit=limit)
 
 
+def unread_on_page(
+    page: Page, *, user: Viewer, marker: Cursor | None, limit: int
+) -> tuple[int, bool]:
+    """The unread actions on the feed's first unfiltered ``page`` (not ``user``'s own, newer
+    than ``marker``), and whether that is the whole count (no query): the page reaches the
+    marker or the end of the feed, or already holds more than ``limit``."""
+    person = as_person(user)
+    own = (ContentType.objects.get_for_model(person).pk, id_of(person))
+    unread = 0
+    for action in page.actions:
+        if marker is not None and (action.timestamp, action.pk) <= (marker.timestamp, marker.id):
+            return unread, True
+        if (action.actor_content_type_id, action.actor_object_id) != own:
+            unread += 1
+            if unread > limit:
+                return unread, True
+    return unread, not page.has_more or not page.actions
+
+
 def unread_on_first_page(
     stream: Stream, page: Page, *, user: Viewer, marker: Cursor | None, limit: int
 ) -> int:
     """:func:`unread_count` for the feed whose first unfiltered ``page`` of ``stream`` the
-    view has just read: counted on the page, no query, when the page reaches the marker (or
-    the end of the feed) or already holds more than ``limit``; else one bounded COUNT of the
-    rest past the page (the visible ids the page read are reused)."""
+    view has just read: counted on the page, no query, when the page decides it
+    (:func:`unread_on_page`); else one bounded COUNT of the rest past the page (the visible
+    ids the page read are reused)."""
+    unread, decided = unread_on_page(page, user=user, marker=marker, limit=limit)
+    if decided:
+        return unread
     person = as_person(user)
     user_ct = ContentType.objects.get_for_model(person)
-    own = (user_ct.pk, id_of(person))
-    unread = 0
-    for action in page.actions:
-        if marker is not None and (action.timestamp, action.pk) <= (marker.timestamp, marker.id):
-            return unread
-        if (action.actor_content_type_id, action.actor_object_id) != own:
-            unread += 1
-            if unread > limit:
-                return unread
-    if not page.has_more or not page.actions:
-        return unread
-
     last = page.actions[-1]
     rest = older_than(stream.branch_queryset(), Cursor(timestamp=last.timestamp, id=last.pk))
     if marker is not None:

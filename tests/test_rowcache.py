@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from actstream.models import Action
+from actstream.models import Action, Follow
 from django.conf import settings
 from django.core.cache import caches
 from django.test import Client, override_settings
@@ -98,7 +98,7 @@ def world(demo):
 def test_every_page_same_html_cold_warm_and_off(world):
     pages = _pages(world)
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=7), tick=False):
-        with aui_settings(ROW_CACHE=None):
+        with aui_settings(ROW_CACHE=None, POLL_CACHE=None):  # nothing remembered at all
             off = _render_all(world, pages)
         caches["default"].clear()
         cold = _render_all(world, pages)  # each user after the others: rows cached by others
@@ -196,9 +196,13 @@ def test_failing_row_and_poll_cache_is_a_miss(world, alias):
     task = Task.objects.filter(project__team__name="Apollo").order_by("pk").first()
     urls = ["/activity/", "/activity/following/", f"/activity/objects/demo.task/{task.pk}/"]
     with time_machine.travel(timezone.now(), tick=False):
-        with aui_settings(ROW_CACHE=None):
+        with aui_settings(ROW_CACHE=None, POLL_CACHE=None):
             expected = [_normal(client.get(url).content.decode()) for url in urls]
-        with override_settings(CACHES=caches_setting), aui_settings(ROW_CACHE=alias):
+        # the rows, the menus and the unread badge: each a miss, the page as without a cache
+        with (
+            override_settings(CACHES=caches_setting),
+            aui_settings(ROW_CACHE=alias, POLL_CACHE=alias),
+        ):
             got = []
             for url in urls:
                 response = client.get(url)
@@ -228,3 +232,133 @@ def test_failing_poll_cache_is_a_miss(world):
     with override_settings(CACHES=caches_setting), aui_settings(POLL_CACHE="closed"):
         for _ in range(2):
             assert client.get(url, headers=headers).status_code == 204
+
+
+COUNTING = {"BACKEND": "tests.counting_cache.CountingCache", "LOCATION": "counted"}
+
+
+@pytest.mark.parametrize("url", ["/activity/", "/activity/following/"])
+def test_warm_feed_page_reads_its_rows_and_follow_buttons_in_one_round_trip(world, url):
+    client = Client()
+    client.force_login(world["alice"])
+    for project in Project.objects.filter(team__name="Apollo"):
+        client.post(f"/activity/follow/demo.project/{project.pk}/")
+    with (
+        override_settings(CACHES={**settings.CACHES, "rows": COUNTING}),
+        aui_settings(ROW_CACHE="rows"),
+    ):
+        cold = client.get(url).content.decode()
+        assert cold.count('class="aui-follow"') >= 5  # follow buttons, each a cached block
+        caches["rows"].asked.clear()
+        warm = client.get(url).content.decode()
+        assert caches["rows"].asked == ["get_many"]  # rows and buttons: nothing to write
+    assert _normal(warm) == _normal(cold)
+
+
+def _row(html: str, action_id: int) -> str:
+    """The article of one feed row."""
+    start = html.rindex("<article", 0, html.index(f'id="aui-action-{action_id}"'))
+    return html[start : html.index("</article>", start)]
+
+
+def test_whole_feed_rows_keep_each_viewers_state(world):
+    """Rows are cached whole, "new", the divider and the follow state in their key: viewers
+    in other states never get each other's row, and a change of state is drawn at once."""
+    import activityui
+
+    followed = Follow.objects.filter(content_type__model="task").values("object_id")
+    task = (
+        Task.objects.filter(project__team__name="Apollo")
+        .exclude(pk__in=[int(f["object_id"]) for f in followed])
+        .order_by("-pk")
+        .first()
+    )
+    action = activityui.record(world["staff"], "commented", task, task.project, comment="hi")
+    alice, bob = Client(), Client()
+    alice.force_login(world["alice"])
+    bob.force_login(world["bob"])
+
+    def rows() -> tuple[str, str]:
+        mine = _row(alice.get("/activity/").content.decode(), action.pk)
+        theirs = _row(bob.get("/activity/").content.decode(), action.pk)
+        return _normal(mine), _normal(theirs)
+
+    for _ in range(2):  # cold, then warm: new to both, followed by neither
+        mine, theirs = rows()
+        assert mine == theirs
+        assert "aui-entry--new" in mine and 'aria-pressed="false"' in mine
+    alice.post(f"/activity/follow/demo.task/{task.pk}/")
+    mine, theirs = rows()
+    assert 'aria-pressed="true"' in mine and 'aria-pressed="false"' in theirs
+    move_read_marker(
+        user=world["alice"], feed="team", timestamp=action.timestamp, action_id=action.pk
+    )
+    mine, theirs = rows()
+    assert "aui-entry--new" not in mine and "aui-entry--new" in theirs
+    assert 'aria-pressed="true"' in mine and 'aria-pressed="false"' in theirs
+
+
+def _templates_with(tmp_path: Path, name: str, change) -> list[dict]:
+    """The demo's TEMPLATES with ``name`` overridden by a copy of activityui's, changed."""
+    source = Path(__file__).parent.parent / "activityui/templates" / name
+    override = tmp_path / name
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(change(source.read_text()))
+    return [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+
+
+def test_an_overridden_row_template_is_drawn_around_its_blocks(world, tmp_path: Path):
+    from activityui.rowcache import own_row_templates
+
+    client = Client()
+    client.force_login(world["alice"])
+    assert own_row_templates()
+    engines = _templates_with(
+        tmp_path, "activityui/_feed_item.html", lambda text: text.replace("tabindex", "data-host")
+    )
+    with override_settings(TEMPLATES=engines):
+        assert not own_row_templates()  # rows drawn per request around their cached parts
+        cold = client.get("/activity/").content.decode()
+        warm = client.get("/activity/").content.decode()
+    assert "data-host" in warm and _normal(warm) == _normal(cold)
+
+
+def test_a_host_feed_page_looping_over_row_templates_reads_rows_twice_at_most(
+    world, tmp_path: Path
+):
+    """A host's feed.html that includes the row template itself (not {% aui_feed_rows %}):
+    the rows' parts are read in one more round trip, not one per row."""
+    client = Client()
+    client.force_login(world["alice"])
+    loop = '{% for item in day.items %}{% include "activityui/_feed_item.html" %}{% endfor %}'
+    engines = _templates_with(
+        tmp_path,
+        "activityui/feed.html",
+        lambda text: text.replace("{% aui_feed_rows day.items %}", loop),
+    )
+    with (
+        override_settings(TEMPLATES=engines, CACHES={**settings.CACHES, "rows": COUNTING}),
+        aui_settings(ROW_CACHE="rows"),
+    ):
+        expected = _normal(client.get("/activity/").content.decode())  # cold
+        caches["rows"].asked.clear()
+        warm = _normal(client.get("/activity/").content.decode())
+        assert caches["rows"].asked == ["get_many", "get_many"]
+    assert warm == expected
+    assert warm == _normal(client.get("/activity/").content.decode())  # as drawn by activityui
+
+
+def test_forget_rows_draws_every_row_again(world):
+    from activityui.rowcache import forget_rows
+
+    client = Client()
+    client.force_login(world["alice"])
+    with (
+        override_settings(CACHES={**settings.CACHES, "rows": COUNTING}),
+        aui_settings(ROW_CACHE="rows"),
+    ):
+        client.get("/activity/")
+        forget_rows()  # new keys, drawn at random (never another process's)
+        caches["rows"].asked.clear()
+        client.get("/activity/")
+        assert caches["rows"].asked == ["get_many", "set_many"]

@@ -335,6 +335,97 @@ def test_feed_unread_badge_never_counts_hidden_actions(client, demo):
     assert 'id="aui-unread-team" class="aui-badge"></span>' in html
 
 
+# --- remembered under the site's signature (activityui.polls.remembered) ---
+
+UNREAD = re.compile(r'id="aui-unread-team" class="aui-badge">(\d+\+?)?<')
+
+
+def _badge(client: Client, url: str = "/projects/") -> tuple[str, list[str]]:
+    """The team-feed badge a page shows, and the page's SQL."""
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    return UNREAD.search(html).group(1) or "", [q["sql"] for q in queries.captured_queries]
+
+
+def _counts(sql: list[str]) -> list[str]:
+    return [q for q in sql if q.upper().startswith("SELECT COUNT(")]
+
+
+def test_unread_badge_is_remembered_until_an_action_arrives(client, demo):
+    mark_read_up_to(demo["alice"], newest_action())
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "commented", [task] * 2, target=task.project)
+    alice = signed_in(client, demo["alice"])
+    first, cold = _badge(alice)
+    again, warm = _badge(alice)
+    assert (first, again) == ("2", "2")
+    assert len(_counts(cold)) == 1 and not _counts(warm)  # counted once, then remembered
+    activityui.record(demo["bob"], "commented", task, task.project)  # the site changes
+    after, sql = _badge(alice)
+    assert after == "3" and len(_counts(sql)) == 1
+
+
+def test_unread_badge_follows_the_read_marker(client, demo):
+    mark_read_up_to(demo["alice"], newest_action())
+    task = apollo_task()
+    activityui.record_bulk(demo["bob"], "commented", [task] * 3, target=task.project)
+    alice = signed_in(client, demo["alice"])
+    assert _badge(alice)[0] == "3"
+    middle = Action.objects.order_by("-timestamp", "-id")[1]
+    alice.post("/activity/read/", {"feed": "team", "cursor": cursor_of(middle)}, headers=HX)
+    assert _badge(alice)[0] == "1"  # no action written: the marker alone renews the count
+    alice.post("/activity/read/", {"feed": "team", "cursor": cursor_of(newest_action())})
+    assert _badge(alice)[0] == ""
+
+
+def test_unread_badge_is_never_another_viewers(client, demo):
+    from activityui.selectors import unread_count
+
+    task = apollo_task()
+    mark_read_up_to(demo["alice"], newest_action())
+    activityui.record_bulk(demo["carol"], "commented", [task] * 2, target=task.project)
+    mark_read_up_to(demo["bob"], newest_action())
+    activityui.record(demo["alice"], "commented", task, task.project)
+    # the same site signature for all: each viewer's own count, never the one remembered first
+    got = {}
+    for name in ("alice", "bob", "carol", "alice", "bob"):
+        viewer = Client()
+        viewer.force_login(demo[name])
+        got[name] = _badge(viewer)[0]
+        expected = unread_count(user=demo[name], feed="team", limit=20)
+        assert got[name] == (str(expected) if expected else ""), name
+    assert (got["alice"], got["bob"]) == ("2", "1")
+
+
+def test_feed_page_badge_past_the_page_is_remembered(client, demo):
+    _seed_many(demo, 40)
+    mark_read_up_to(demo["alice"], Action.objects.order_by("-timestamp", "-id")[30])
+    alice = signed_in(client, demo["alice"])
+    with aui_settings(PAGE_SIZE=5):
+        first, cold = _badge(alice, "/activity/")
+        again, warm = _badge(alice, "/activity/")
+        # the same count as on any other page, which reads it from the same memo
+        elsewhere, other = _badge(alice)
+    assert first == again == elsewhere == "15"  # alice's own actions are not news
+    assert len(_counts(cold)) == 1 and not _counts(warm) and not _counts(other)
+
+
+def test_feed_menus_remember_peoples_names_until_the_site_changes(client, demo):
+    alice = signed_in(client, demo["alice"])
+
+    def menu() -> str:
+        html = alice.get("/activity/").content.decode()
+        return re.search(r'<select name="actor".*?</select>', html, re.S).group(0)
+
+    assert ">Bob Nguyen<" in menu()
+    bob = demo["bob"]
+    bob.first_name = "Robert"
+    bob.save()
+    task = apollo_task()
+    activityui.record(demo["carol"], "commented", task, task.project)  # any new action
+    assert ">Robert Nguyen<" in menu() and "Bob Nguyen" not in menu()
+
+
 # --- load more ---
 
 
@@ -846,11 +937,12 @@ def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
     small, small_entries = _page_queries(alice, 10)
     large, large_entries = _page_queries(alice, 50)
     assert small_entries >= 10 and large_entries >= 50
-    # user, read marker, scope ids, visible ids, the page, the unread actions past the page
-    # (the page alone does not reach the marker or 20 unread), follows; then the host
-    # page's nav: permissions (2), and the menus (2: the site's signature, under which what
-    # the feed's newest MENU_WINDOW actions hold is remembered, then those people)
-    assert (small, large) == (11, 11)
+    # user, read marker, scope ids, visible ids, the page, follows; then the host page's nav:
+    # permissions (1), and the site's signature, read once for the request, under which the
+    # unread actions past the page (the page alone does not reach the marker or 20 unread)
+    # and the menus (what the feed's newest MENU_WINDOW actions hold, and those people's
+    # names) are remembered (activityui.polls.remembered)
+    assert (small, large) == (8, 8)
 
 
 def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
@@ -859,8 +951,9 @@ def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
     alice = signed_in(client, demo["alice"])
     small, _ = _page_queries(alice, 10)
     large, _ = _page_queries(alice, 50)
-    # the page reaches the read marker: the badge costs no query (the menus cost 2, warm)
-    assert (small, large) == (10, 10)
+    # the page reaches the read marker: the badge costs no query (the menus cost the
+    # site's signature, warm)
+    assert (small, large) == (8, 8)
 
 
 BADGE = re.compile(r'id="aui-unread-team" class="aui-badge">(\d+\+?)?<')
@@ -909,9 +1002,9 @@ def test_following_feed_query_count_does_not_grow_with_the_page_size(client, dem
     large, large_entries = _page_queries(alice, 50, "/activity/following/")
     assert large_entries >= 50
     # user, follows (the scope), read marker, visible ids, the page, followed keys; the nav's
-    # team-feed badge (marker, team scope, visible ids, bounded COUNT), permissions (2),
-    # the menus (2, warm: the site's signature, then the people)
-    assert (small, large) == (14, 14)
+    # team-feed badge (its marker), permissions (1), and the site's signature, under which
+    # the badge's count and the menus are remembered (warm)
+    assert (small, large) == (9, 9)
 
 
 def test_feed_reveal_of_too_many_reloads_the_page(client, demo):

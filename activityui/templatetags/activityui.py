@@ -20,7 +20,16 @@ from django.utils.translation import gettext as _
 from activityui.ids import id_of
 from activityui.keys import type_key
 from activityui.links import timeline_url
-from activityui.rowcache import ago_slot, block_name, fill_slots, row_store, slot_csrf
+from activityui.rowcache import (
+    FEED_ROW,
+    ago_slot,
+    block_name,
+    feed_row_block,
+    fill_slots,
+    own_row_templates,
+    row_store,
+    slot_csrf,
+)
 
 register = template.Library()
 
@@ -176,6 +185,8 @@ class CachedRowNode(template.Node):
         self.extra = extra
 
     def render(self, context: template.Context) -> SafeString:
+        if context.get("aui_row_slots"):  # inside a row drawn and cached whole: part of it
+            return SafeString(self.nodelist.render(context))
         item = self.item.resolve(context)
         token = context.get("csrf_token")
         store = row_store(context.get("request"))
@@ -212,16 +223,58 @@ def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> 
     return CachedRowNode(nodelist, parser.compile_filter(bits[1]), extra)
 
 
+class FeedRowsNode(template.Node):
+    def __init__(self, items: template.base.FilterExpression) -> None:
+        self.items = items
+
+    def render(self, context: template.Context) -> SafeString:
+        items = self.items.resolve(context)
+        assert context.template is not None  # (a node renders inside a template)
+        row = context.template.engine.get_template(FEED_ROW)
+        store = row_store(context.get("request"))
+        token = context.get("csrf_token")
+        whole = store is not None and own_row_templates()
+        html: list[str] = []
+        for item in items:
+            with context.push(item=item):
+                if store is None or not whole:  # the template's own blocks cache its parts
+                    html.append(row.render(context))
+                    continue
+                key = store.key(item, feed_row_block(item, context.get("next") or ""))
+                cached = store.get(key) if key is not None else None
+                if cached is None:
+                    with context.push(aui_row_slots=True):
+                        cached = slot_csrf(row.render(context), token)
+                    if key is not None:
+                        store.set(key, cached)
+                html.append(fill_slots(cached, token))
+        return SafeString("".join(html))
+
+
+@register.tag("aui_feed_rows")
+def aui_feed_rows(parser: template.base.Parser, token: template.base.Token) -> FeedRowsNode:
+    """``{% aui_feed_rows day.items %}``: the feed rows (FeedItems), each drawn by
+    ``activityui/_feed_item.html`` as ``{% include %}`` would. When no row template is
+    overridden, each row is kept whole in the row cache, its per-viewer facts ("new", the
+    divider, the follow state) part of its key, so a warm row is one string; an overridden row
+    template is drawn on every request around its own ``{% aui_cached_row %}`` blocks."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
+    return FeedRowsNode(parser.compile_filter(bits[1]))
+
+
 # --- feed ---
 
 
 @register.simple_tag(takes_context=True)
 def aui_unread_count(context: template.Context, feed: str) -> str:
     """``{% aui_unread_count "team" as n %}``: how many actions of ``feed`` are new since the
-    user's read marker, "" for none, capped ("20+"). Two small queries (marker, bounded count),
-    none on the feed's own first page (the view reads it off the page)."""
+    user's read marker, "" for none, capped ("20+"). The marker and the site's signature (read
+    once per request), the count remembered under them (activityui.polls); none on the feed's
+    own first page when the page decides it (the view reads it off the page)."""
+    from activityui.polls import unread_count_remembered
     from activityui.presenters import UNREAD_CAP, count_label
-    from activityui.selectors import unread_count
 
     request = context.get("request")
     # the feed's first page is on show: its view put how to read the count off the page in
@@ -230,7 +283,8 @@ def aui_unread_count(context: template.Context, feed: str) -> str:
     if feed in on_page:
         return count_label(on_page[feed](), UNREAD_CAP)
     user = getattr(request, "user", None)
-    return count_label(unread_count(user=user, feed=feed, limit=UNREAD_CAP), UNREAD_CAP)
+    unread = unread_count_remembered(request=request, user=user, feed=feed, limit=UNREAD_CAP)
+    return count_label(unread, UNREAD_CAP)
 
 
 @register.simple_tag(takes_context=True)

@@ -31,6 +31,7 @@ from activityui.polls import (
     quiet_key,
     remember_quiet,
     site_signature,
+    unread_count_remembered,
 )
 from activityui.presenters import UNREAD_CAP, count_label, present
 from activityui.readmarkers import move_read_marker
@@ -44,8 +45,8 @@ from activityui.selectors import (
     read_marker_for,
     stream_newer,
     stream_page,
-    unread_count,
     unread_on_first_page,
+    unread_on_page,
 )
 from activityui.views.common import (
     FRAGMENT_VARY,
@@ -122,14 +123,7 @@ def _page(request: HtmxHttpRequest, name: str, *, seen: Cursor | None) -> HttpRe
         # the host's unread badge of this feed ({% aui_unread_badge %}) reads the count off
         # this page: no query when the page decides it, none at all without a badge
         context["activityui_unread"] = {
-            name: partial(
-                unread_on_first_page,
-                listing.stream,
-                page,
-                user=request.user,
-                marker=marker,
-                limit=UNREAD_CAP,
-            )
+            name: partial(_unread_badge, request, listing, page, marker=marker)
         }
     response = render_page(request, FEED_TEMPLATE, context, fragment="feed-items")
     if context["fragment"]:
@@ -156,7 +150,7 @@ def _poll(request: HtmxHttpRequest, name: str, *, after: Cursor) -> HttpResponse
     # the cheap checks first, before any scope, visibility or FilterSet work: nothing newer
     # anywhere on the site is nothing newer in this feed; else an earlier full check that
     # found nothing for this very poll while the site was as it is now still holds
-    signature = site_signature()
+    signature = site_signature(request)
     filters = filter_query(request, leave_out=CURSOR_PARAMS)
     if not filters and not newer_than_cursor(signature, after):
         return HttpResponse(status=204)
@@ -184,6 +178,28 @@ def _poll(request: HtmxHttpRequest, name: str, *, after: Cursor) -> HttpResponse
         "after": request.GET["after"],
     }
     return render(request, f"{FEED_TEMPLATE}#feed-banner", context)
+
+
+def _unread_badge(
+    request: HtmxHttpRequest, listing: Listing, page: Page, *, marker: Cursor | None
+) -> int:
+    """The feed's own unread count for the host's badge, read off its first page: no query
+    when the page decides it, else the COUNT past the page, remembered under the site's
+    signature like the badge on every other page (polls.unread_count_remembered)."""
+    user = request.user
+    unread, decided = unread_on_page(page, user=user, marker=marker, limit=UNREAD_CAP)
+    if decided:
+        return unread
+    return unread_count_remembered(
+        request=request,
+        user=user,
+        feed=listing.name,
+        limit=UNREAD_CAP,
+        marker=marker,
+        count=partial(
+            unread_on_first_page, listing.stream, page, user=user, marker=marker, limit=UNREAD_CAP
+        ),
+    )
 
 
 def _reveal(request: HtmxHttpRequest, name: str, *, after: Cursor) -> HttpResponse:
@@ -367,5 +383,8 @@ def feed_mark_read(request: HtmxHttpRequest) -> HttpResponse:
     if not request.htmx:
         return redirect(feed_url(name))
     # the host's badge (if it shows one) updates from this event (activityui.js)
-    count = count_label(unread_count(user=request.user, feed=name, limit=UNREAD_CAP), UNREAD_CAP)
+    unread = unread_count_remembered(
+        request=request, user=request.user, feed=name, limit=UNREAD_CAP
+    )
+    count = count_label(unread, UNREAD_CAP)
     return trigger_client_event(HttpResponse(""), "aui:unread", {"feed": name, "count": count})
