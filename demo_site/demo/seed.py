@@ -367,8 +367,15 @@ def _copy_actions(batch: list[Synthetic]) -> None:
                         json.dumps(data),
                     )
                 )
-        # words are runs of letters and digits: a tsvector literal needs no escaping
+        # words are runs of letters and digits, keys too after their mark: a tsvector literal
+        # needs no escaping
         with raw.copy(f"COPY {search.TABLE} (action_id, document) FROM STDIN") as copy:
-            for pk, (_when, _actor, verb, _task, data) in zip(ids, batch, strict=True):
+            for pk, (_when, actor, verb, task, data) in zip(ids, batch, strict=True):
                 words = search.document_words(verb, data)
-                copy.write_row((pk, " ".join(f"'{word}'" for word in words)))
+                keys = search.action_keys(
+                    (user_ct, str(actor.pk)),
+                    (task_ct, str(task.pk)),
+                    (project_ct, str(task.project_id)),
+                )
+                lexemes = search.postgres_document(words, keys)
+                copy.write_row((pk, " ".join(f"'{lexeme}'" for lexeme in lexemes)))
