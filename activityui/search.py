@@ -137,19 +137,16 @@ def query_words(value: str) -> list[str]:
 
 
 def _engine_query(vendor: str, terms: Sequence[str], keys: Sequence[str] = ()) -> str:
-    # terms are runs of letters and digits only, keys letters and digits after a mark:
-    # nothing to escape in either syntax
+    """The index's query of ``terms`` (each a word prefix), and on SQLite of ``keys`` too.
+    Terms are runs of letters and digits, keys letters and digits: nothing to escape."""
     if vendor == "postgresql":
-        return " & ".join(
-            [f"'{term}':*" for term in terms] + [f"'{KEY_MARK}{key}'" for key in keys]
-        )
+        return " & ".join(f"'{term}':*" for term in terms)
     words = " ".join(f'"{term}"*' for term in terms)
     if not keys:
         return words
-    # the table's name on the left of MATCH: the column filters say which column is which
-    return (
-        f"document : ({words}) AND keys : ({' '.join(f'{chr(34)}{key}{chr(34)}' for key in keys)})"
-    )
+    # the table's name on the left of MATCH: these column filters say which column is which
+    quoted = " ".join(f'"{key}"' for key in keys)
+    return f"document : ({words}) AND keys : ({quoted})"
 
 
 def _matching_ids_sql(vendor: str, *, keys: bool = False) -> str:
@@ -237,17 +234,18 @@ def matching_ids(alias: str, terms: Sequence[str], *, limit: int) -> list[int]:
         return [int(row[0]) for row in cursor.fetchall()]
 
 
-Keys = tuple[str, ...]
+Pin = tuple[str, int, str]  # (role letter, content type id, object id) a branch fixes
+Pins = tuple[Pin, ...]
 
 
-def pinned_keys(query: Any) -> Keys:
-    """The keys a query's WHERE pins: for each role whose content type and object id it
-    compares for equality at its top level (ANDed), that role's key (:func:`branch_key`)."""
+def pinned_roles(query: Any) -> Pins:
+    """The roles a query's WHERE pins: each role whose content type and object id it compares
+    for equality at its top level (ANDed), as (letter, content type id, object id)."""
     found: dict[str, dict[str, Any]] = {}
     _pins(query.where, query.base_table, found)
     return tuple(
         sorted(
-            branch_key(letter, parts["content_type_id"], parts["object_id"])
+            (letter, int(parts["content_type_id"]), str(parts["object_id"]))
             for letter, parts in found.items()
             if parts.get("content_type_id") is not None and parts.get("object_id") is not None
         )
@@ -273,24 +271,27 @@ def _pins(node: WhereNode, table: str | None, found: dict[str, dict[str, Any]]) 
 
 class _Reads:
     """What one search has read from the index, shared by every copy of its
-    :class:`TextMatch` (the arms of a page, its count): the word's matches, the matches per
-    branch (its keys), and the branches announced but not read yet."""
+    :class:`TextMatch` (the arms of a page, its count): the word's matches; per branch (its
+    pins) the matches in it, or None when the word is common in it (walk it); and the
+    branches announced but not read yet."""
 
     def __init__(self) -> None:
         self.word: list[int] | None = None
-        self.branches: dict[Keys, list[int]] = {}
-        self.pending: dict[Keys, None] = {}
+        self.word_dense = False
+        self.branches: dict[Pins, list[int] | None] = {}
+        self.pending: dict[Pins, None] = {}
 
 
 class TextMatch(Expression):
     """The action (``column``, its id) matches the search ``terms``.
 
     Nothing is read until the query is compiled. Then, in a query whose WHERE pins a branch
-    (:func:`pinned_keys`), the matches of the terms in that branch are read from the index, up
-    to ``branch_hits + 1`` (one query for every branch announced so far: the arms of a page);
-    elsewhere the terms' matches, up to ``dense_hits + 1``. As many or fewer: the action's id
-    is one of them (a literal list the planner can count). More: its stored words match
-    (PostgreSQL: tested per row read, a primary-key probe; SQLite: the index's ids read once).
+    (:func:`pinned_roles`), the matches of the terms in that branch are read from the index
+    (one query for every branch announced so far: the arms of a page; see
+    :func:`_read_branches`); elsewhere the terms' matches, up to ``dense_hits + 1``. Few: the
+    action's id is one of them (a literal list the planner can count). Many: its stored words
+    match (PostgreSQL: tested per row read, a primary-key probe; SQLite: the index's ids read
+    once).
     """
 
     output_field = BooleanField()
@@ -302,12 +303,14 @@ class TextMatch(Expression):
         *,
         dense_hits: int = DENSE_HITS,
         branch_hits: int = BRANCH_HITS,
+        sample_dense: int = 0,
         column: Any = None,
     ) -> None:
         super().__init__()
         self.terms = tuple(terms)
         self.dense_hits = dense_hits
         self.branch_hits = branch_hits
+        self.sample_dense = sample_dense or SAMPLE_DENSE
         self.column: Any = column if column is not None else F("pk")
         self.reads = _Reads()
 
@@ -321,20 +324,20 @@ class TextMatch(Expression):
         clone: TextMatch = self.copy()  # a shallow copy: the reads stay shared
         clone.column = self.column.resolve_expression(query, *args, **kwargs)
         if query is not None:  # announce the branch: its page reads every branch at once
-            keys = pinned_keys(query)
-            if keys and keys not in self.reads.branches:
-                self.reads.pending[keys] = None
+            pins = pinned_roles(query)
+            if pins and pins not in self.reads.branches:
+                self.reads.pending[pins] = None
         return clone
 
     def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, tuple[Any, ...]]:
         column_sql, column_params = compiler.compile(self.column)
         vendor = connection.vendor
-        keys = pinned_keys(compiler.query)
-        if keys:
-            ids, bound = self._branch_ids(connection, keys), self.branch_hits
+        pins = pinned_roles(compiler.query)
+        if pins:
+            ids, bound = self._branch_ids(connection, pins), self.branch_hits
         else:
             ids, bound = self._word_ids(connection), self.dense_hits
-        if len(ids) <= bound:
+        if ids is not None and len(ids) <= bound:
             # a literal list: the planner knows how few rows it is and reads them by id
             if vendor == "postgresql":
                 return f"{column_sql} = ANY(%s)", (*column_params, ids)
@@ -343,63 +346,167 @@ class TextMatch(Expression):
             marks = ", ".join(["%s"] * len(ids))
             return f"{column_sql} IN ({marks})", (*column_params, *ids)
         if vendor == "postgresql":
-            # a scalar subquery, not EXISTS: the planner cannot turn it into a join that
-            # reads every match first; each row read costs one primary-key probe
-            sql = (
-                f"(SELECT aui_s.document FROM {TABLE} aui_s WHERE aui_s.action_id = {column_sql})"
-                " @@ %s::tsquery"
+            return f"{_probe_sql(column_sql)} @@ %s::tsquery", (
+                *column_params,
+                _engine_query(vendor, self.terms),
             )
-            return sql, (*column_params, _engine_query(vendor, self.terms))
+        keys = [branch_key(*pin) for pin in pins]
         sql = f"{column_sql} IN ({_matching_ids_sql(vendor, keys=bool(keys))})"
         return sql, (*column_params, _engine_query(vendor, self.terms, keys))
 
-    def _word_ids(self, connection: Any) -> list[int]:
-        if self.reads.word is None:
-            self.reads.word = matching_ids(connection.alias, self.terms, limit=self.dense_hits)
-        return self.reads.word
-
-    def _branch_ids(self, connection: Any, keys: Keys) -> list[int]:
-        """The matches in the branch ``keys`` (up to ``branch_hits + 1``), read with those of
-        every branch announced and not read yet: one query."""
+    def _word_ids(self, connection: Any) -> list[int] | None:
+        """The matches on the whole site, up to ``dense_hits + 1`` (None: common among the
+        newest actions, see :func:`_dense_among_newest`: walk without reading them)."""
         reads = self.reads
-        if keys not in reads.branches:
+        if reads.word is None and not reads.word_dense:
+            vendor = connection.vendor
+            if vendor == "postgresql" and _dense_among_newest(
+                connection, self.terms, self.sample_dense
+            ):
+                reads.word_dense = True
+            else:
+                reads.word = matching_ids(connection.alias, self.terms, limit=self.dense_hits)
+        return reads.word
+
+    def _branch_ids(self, connection: Any, pins: Pins) -> list[int] | None:
+        """The matches in the branch ``pins`` (None: common in it), read with those of every
+        branch announced and not read yet: one query."""
+        reads = self.reads
+        if pins not in reads.branches:
             wanted = [k for k in reads.pending if k not in reads.branches]
-            wanted = wanted if keys in wanted else [*wanted, keys]
+            wanted = wanted if pins in wanted else [*wanted, pins]
             reads.pending.clear()
-            reads.branches.update(_read_branches(connection, self.terms, wanted, self.branch_hits))
-        return reads.branches[keys]
+            reads.branches.update(_read_branches(connection, self, wanted))
+        return reads.branches[pins]
 
     def __repr__(self) -> str:
         return f"<TextMatch {self.terms!r}>"
 
 
-def _read_branches(
-    connection: Any, terms: Sequence[str], branches: Sequence[Keys], limit: int
-) -> dict[Keys, list[int]]:
-    """Per branch, up to ``limit + 1`` ids matching ``terms`` and the branch's keys: one UNION
-    ALL of one LIMITed index read per branch."""
-    vendor = connection.vendor
-    arms = []
-    params: list[Any] = []
-    for number, keys in enumerate(branches):
-        sql = _matching_ids_sql(vendor, keys=True).replace("SELECT ", f"SELECT {number}, ", 1)
-        arms.append(f"SELECT * FROM ({sql} LIMIT %s) aui_b{number}")
-        params += [_engine_query(vendor, terms, keys), limit + 1]
-    found: dict[Keys, list[int]] = {keys: [] for keys in branches}
+def _probe_sql(column_sql: str) -> str:
+    # a scalar subquery, not EXISTS: the planner cannot turn it into a join that reads every
+    # match first; each row read costs one primary-key probe
+    return f"(SELECT aui_s.document FROM {TABLE} aui_s WHERE aui_s.action_id = {column_sql})"
+
+
+def _dense_among_newest(connection: Any, terms: Sequence[str], dense: int) -> bool:
+    """PostgreSQL: do ``dense`` (:data:`SAMPLE_DENSE`) or more of the site's newest
+    :data:`SAMPLE_ROWS` actions match (a page is then found after a short walk)? One probe
+    per action, stopping at ``dense`` matches."""
+    if dense > SAMPLE_ROWS:  # no sample can say so
+        return False
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(arms), params)
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM (SELECT a.id FROM actstream_action a"
+            " ORDER BY a.timestamp DESC, a.id DESC LIMIT %s) x"
+            f" WHERE {_probe_sql('x.id')} @@ %s::tsquery LIMIT %s) y",
+            [SAMPLE_ROWS, _engine_query("postgresql", terms), dense],
+        )
+        return int(cursor.fetchone()[0]) >= dense
+
+
+SAMPLE_ROWS = 100  # PostgreSQL: a branch's newest rows tested before its matches are read...
+SAMPLE_DENSE = 5  # ...and this many matches among them (5%) make the word common in it
+
+
+def _read_branches(
+    connection: Any, match: TextMatch, branches: Sequence[Pins]
+) -> dict[Pins, list[int] | None]:
+    """Per branch, up to ``match.branch_hits + 1`` ids matching ``match.terms`` in it, or None
+    when the terms are common in it: one query for every branch.
+
+    PostgreSQL (``aui_branch_read``, one call per branch): the branch's newest
+    :data:`SAMPLE_ROWS` actions are tested first (one probe each, through the branch's (type,
+    id, timestamp, id) index, stopping at :data:`SAMPLE_DENSE` matches); with that many the
+    branch is walked (None, nothing else read); else its matches are read
+    from a GIN index of the document's words *in* each of its branches (lexemes
+    ``<key>_<word>``, ``aui_branch_words``), whose posting lists hold only the branch's
+    matches. SQLite: the word's and the keys' lists intersected by FTS5."""
+    vendor = connection.vendor
+    found: dict[Pins, list[int] | None] = {pins: [] for pins in branches}
+    sql, params = (_postgres_branches if vendor == "postgresql" else _sqlite_branches)(
+        match, branches
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         for number, pk in cursor.fetchall():
-            found[branches[number]].append(int(pk))
+            pins = branches[number]
+            if pk is None:
+                found[pins] = None
+            else:
+                ids = found[pins]
+                if ids is not None:
+                    ids.append(int(pk))
     return found
 
 
+def _postgres_branches(match: TextMatch, branches: Sequence[Pins]) -> tuple[str, list[Any]]:
+    arms, params = [], []
+    terms = match.terms
+    words = _engine_query("postgresql", terms)
+    for number, pins in enumerate(branches):
+        key = f"{KEY_MARK}{branch_key(*pins[0])}{KEY_MARK}"
+        arms.append(
+            f"SELECT {number}, aui_branch_read(%s, %s, %s, %s::tsquery, %s::tsquery, %s, %s, %s)"
+            f" AS aui_b{number}"
+        )
+        params += [
+            *pins[0],
+            words,
+            " & ".join(f"'{key}{term}':*" for term in terms),
+            SAMPLE_ROWS,
+            match.sample_dense,
+            match.branch_hits + 1,
+        ]
+    return " UNION ALL ".join(arms), params
+
+
+def _sqlite_branches(match: TextMatch, branches: Sequence[Pins]) -> tuple[str, list[Any]]:
+    arms, params = [], []
+    for number, pins in enumerate(branches):
+        sql = _matching_ids_sql("sqlite", keys=True).replace("SELECT ", f"SELECT {number}, ", 1)
+        arms.append(f"SELECT * FROM ({sql} LIMIT %s) aui_b{number}")
+        keys = [branch_key(*pin) for pin in pins]
+        params += [_engine_query("sqlite", match.terms, keys), match.branch_hits + 1]
+    return " UNION ALL ".join(arms), params
+
+
+def count_alone(queryset: Any, *, limit: int) -> int | None:
+    """The number of rows of ``queryset`` up to ``limit`` (else ``limit + 1``) when its only
+    condition is a search: counted in the index alone (one row there per indexed action), no
+    action read; None for any other queryset."""
+    where = queryset.query.where
+    if where.negated or len(where.children) != 1:
+        return None
+    (condition,) = where.children
+    if isinstance(condition, Exact) and condition.rhs is True:  # filter(match): "match = true"
+        condition = condition.lhs
+    if not isinstance(condition, TextMatch):
+        return None
+    connection = connections[queryset.db]
+    vendor = connection.vendor
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ({_matching_ids_sql(vendor)} LIMIT %s) aui_c",
+            [_engine_query(vendor, condition.terms), limit + 1],
+        )
+        return int(cursor.fetchone()[0])
+
+
 def match_expression(
-    value: str, *, alias: str, dense_hits: int | None = None, branch_hits: int | None = None
+    value: str,
+    *,
+    alias: str,
+    dense_hits: int | None = None,
+    branch_hits: int | None = None,
+    sample_dense: int | None = None,
 ) -> TextMatch | None:
     """The condition "this action matches the search ``value``" for the database ``alias``
     (None when ``value`` has no words: nothing to narrow by). Reads nothing yet: see
     :class:`TextMatch` (more than ``dense_hits`` matches, or ``branch_hits`` in a branch, is a
-    common search; default :data:`DENSE_HITS` and :data:`BRANCH_HITS`). ``alias`` is the
+    common search; default :data:`DENSE_HITS` and :data:`BRANCH_HITS`; ``sample_dense``
+    matches among the newest :data:`SAMPLE_ROWS` make it common too, default
+    :data:`SAMPLE_DENSE`, more than :data:`SAMPLE_ROWS`: never). ``alias`` is the
     database the condition is meant for; the reads happen on the one its query runs on."""
     terms = query_words(value)
     if not terms:
@@ -408,6 +515,7 @@ def match_expression(
         terms,
         dense_hits=DENSE_HITS if dense_hits is None else dense_hits,
         branch_hits=BRANCH_HITS if branch_hits is None else branch_hits,
+        sample_dense=SAMPLE_DENSE if sample_dense is None else sample_dense,
     )
 
 

@@ -45,13 +45,16 @@ def by_rule(value: str, actions=None) -> set[int]:
 
 def by_index(value: str, *, dense: bool | None = None) -> set[int]:
     hits = {None: search.DENSE_HITS, True: 0, False: 10**9}[dense]
-    match = search.match_expression(value, alias="default", dense_hits=hits)
+    sample = 10**9 if dense is False else None  # "ids-first": no sample may say it is common
+    match = search.match_expression(value, alias="default", dense_hits=hits, sample_dense=sample)
     if match is None:
         return set(Action.objects.values_list("pk", flat=True))
     found = set(Action.objects.filter(match).values_list("pk", flat=True))
-    if dense is not None:  # the path asked for was taken (no match at all: an empty id list)
-        read = match.reads.word
-        assert read is not None and (len(read) > hits) == (dense and bool(read))
+    read = match.reads.word
+    if dense is False:  # the path asked for was taken: the ids read first
+        assert not match.reads.word_dense and read is not None
+    if dense is True:  # walked: common by the sample (PostgreSQL), or more ids than 0
+        assert match.reads.word_dense or (read is not None and len(read) <= 1)
     return found
 
 

@@ -51,6 +51,68 @@ POSTGRES = [
     "ALTER TABLE aui_actionsearch_new RENAME TO activityui_actionsearch",
     "ALTER TABLE activityui_actionsearch ADD PRIMARY KEY (action_id)",
     "CREATE INDEX aui_actionsearch_document ON activityui_actionsearch USING gin (document)",
+    # the words of each action *in* each of its branches, ``<key>_<word>``: a GIN index of
+    # this expression serves "this word in this branch" with a posting list of exactly those
+    # actions (the table stores no more than before). Costly per row, so that the planner
+    # never evaluates it row by row in a scan when the index can answer.
+    """
+    CREATE OR REPLACE FUNCTION aui_branch_words(document tsvector) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $$
+        SELECT array_to_tsvector(coalesce(array_agg(k.lexeme || '_' || w.lexeme), '{}'))
+        FROM unnest(document) k, unnest(document) w
+        WHERE left(k.lexeme, 1) = '_' AND left(w.lexeme, 1) <> '_'
+    $$
+    """,
+    "CREATE INDEX aui_actionsearch_branch_words ON activityui_actionsearch "
+    "USING gin (aui_branch_words(document))",
+    # One branch's matches (activityui.search._read_branches): its newest p_sample actions
+    # tested first, stopping at p_dense matches (then one NULL row: the word is common in the
+    # branch, walk it); else up to p_wanted matches of "these words in this branch" from the
+    # index above. PL/pgSQL keeps its plans for the session (no planning per page); its
+    # settings keep the index read on that index, without parallel workers or JIT (the
+    # expression's cost would make a plan of it both, each costing more than the read).
+    """
+    CREATE OR REPLACE FUNCTION aui_branch_read(
+        p_role text, p_type integer, p_id text, p_words tsquery, p_branch_words tsquery,
+        p_sample integer, p_dense integer, p_wanted integer
+    ) RETURNS SETOF bigint LANGUAGE plpgsql STABLE
+    SET enable_seqscan = off SET jit = off SET max_parallel_workers_per_gather = 0 AS $$
+    DECLARE
+        hits integer;
+    BEGIN
+        IF p_role = 'a' THEN
+            SELECT count(*) INTO hits FROM (SELECT 1 FROM (
+                SELECT a.id FROM actstream_action a
+                WHERE a.actor_content_type_id = p_type AND a.actor_object_id = p_id
+                ORDER BY a.timestamp DESC, a.id DESC LIMIT p_sample
+            ) x WHERE (SELECT s.document FROM activityui_actionsearch s WHERE s.action_id = x.id)
+                @@ p_words LIMIT p_dense) y;
+        ELSIF p_role = 'o' THEN
+            SELECT count(*) INTO hits FROM (SELECT 1 FROM (
+                SELECT a.id FROM actstream_action a
+                WHERE a.action_object_content_type_id = p_type AND a.action_object_object_id = p_id
+                ORDER BY a.timestamp DESC, a.id DESC LIMIT p_sample
+            ) x WHERE (SELECT s.document FROM activityui_actionsearch s WHERE s.action_id = x.id)
+                @@ p_words LIMIT p_dense) y;
+        ELSIF p_role = 't' THEN
+            SELECT count(*) INTO hits FROM (SELECT 1 FROM (
+                SELECT a.id FROM actstream_action a
+                WHERE a.target_content_type_id = p_type AND a.target_object_id = p_id
+                ORDER BY a.timestamp DESC, a.id DESC LIMIT p_sample
+            ) x WHERE (SELECT s.document FROM activityui_actionsearch s WHERE s.action_id = x.id)
+                @@ p_words LIMIT p_dense) y;
+        ELSE
+            RAISE EXCEPTION 'aui_branch_read: no such role';
+        END IF;
+        IF hits >= p_dense THEN
+            RETURN NEXT NULL;
+            RETURN;
+        END IF;
+        RETURN QUERY SELECT s.action_id FROM activityui_actionsearch s
+            WHERE aui_branch_words(s.document) @@ p_branch_words LIMIT p_wanted;
+    END $$
+    """,
+    "ANALYZE activityui_actionsearch",  # a new table: the planner's statistics of it
     f"""
     CREATE OR REPLACE FUNCTION aui_actionsearch_move() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -72,11 +134,15 @@ POSTGRES = [
 POSTGRES_REVERSE = [
     "DROP TRIGGER IF EXISTS aui_actionsearch_move ON actstream_action",
     "DROP FUNCTION IF EXISTS aui_actionsearch_move()",
+    "DROP INDEX IF EXISTS aui_actionsearch_branch_words",
     """
     UPDATE activityui_actionsearch SET document = array_to_tsvector(ARRAY(
         SELECT u.lexeme FROM unnest(document) u WHERE left(u.lexeme, 1) <> '_'
     ))
     """,
+    "DROP FUNCTION IF EXISTS aui_branch_read(text, integer, text, tsquery, tsquery, integer, "
+    "integer, integer)",
+    "DROP FUNCTION IF EXISTS aui_branch_words(tsvector)",
     "DROP FUNCTION IF EXISTS aui_action_keys(integer, text, integer, text, integer, text)",
 ]
 
