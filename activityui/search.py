@@ -16,21 +16,24 @@ those words:
   characters) keyed by the action id; the search is ``"word"* "word"*``.
 
 Each action's document also holds its **keys**: one per role it has (actor, action object,
-target), its content type and object id (:func:`action_keys`). A feed's branch pins a role
-(``target_content_type=…, target_object_id=…``), so a search in that branch asks the index for
-the word *and* the branch's keys at once. Keys can never be matched by a user's search: on
-PostgreSQL they are lexemes starting with ``_`` (a search term is letters and digits only), on
-SQLite they are a second FTS5 column (``keys``) that the user's terms are not matched against.
+target), its content type and object id (:func:`action_keys`). Keys can never be matched by a
+user's search: on PostgreSQL they are lexemes starting with ``_`` (a search term is letters and
+digits only), on SQLite they are a second FTS5 column (``keys``) that the user's terms are not
+matched against. PostgreSQL also indexes ``aui_branch_words(document)``: each word *in* each
+of the action's branches (``_t12x3334_invoice``), one posting list per word and branch.
 
-A search reads matching ids from the index when its query is compiled (:class:`TextMatch`):
-per branch (a query whose WHERE pins a role), the matches of the word and the branch's keys,
-up to :data:`BRANCH_HITS` + 1, one query for every branch of a page; elsewhere (the staff
-console) the word's matches, up to :data:`DENSE_HITS` + 1. Few matches: the rows are read by
-those ids. Many: on PostgreSQL the query walks the usual (timestamp, id) order and tests each
-row's stored words (one primary-key probe a row), and finds a page after a few rows because
-matches are common where it walks; SQLite reads the matching ids from the index once (an FTS5
-probe per row would read the word's whole list of actions each time). No query reads every
-action, and no branch is walked for a word that is rare in it.
+A search reads matching ids from the index when its query is compiled (:class:`TextMatch`).
+In a feed branch (a query whose WHERE pins a role's type and id), one query for every branch
+of a page: on PostgreSQL the branch's newest :data:`SAMPLE_ROWS` actions are tested first and
+:data:`SAMPLE_DENSE` matches among them make the word common there (walk); else the matches of
+the word in that branch, up to :data:`BRANCH_HITS` + 1 (SQLite: the word's and the keys' lists
+intersected by FTS5). Elsewhere (the staff console) the site's newest actions are sampled alike
+(PostgreSQL), else the word's matches read, up to :data:`DENSE_HITS` + 1. Few matches: the rows
+are read by those ids. Many: on PostgreSQL the query walks the usual (timestamp, id) order and
+tests each row's stored words (one primary-key probe a row), and finds a page after a few rows
+because matches are common where it walks; SQLite reads the matching ids from the index once
+(an FTS5 probe per row would read the word's whole list of actions each time). No query reads
+every action, and no branch is walked for a word that is rare in it.
 """
 
 from __future__ import annotations
@@ -261,7 +264,7 @@ def _pins(node: WhereNode, table: str | None, found: dict[str, dict[str, Any]]) 
             continue
         if not isinstance(child, Exact) or not isinstance(child.lhs, Col):
             continue
-        pinned = _KEY_COLUMNS.get(child.lhs.target.column)
+        pinned = _KEY_COLUMNS.get(child.lhs.target.column or "")
         rhs = child.rhs
         if pinned is None or child.lhs.alias != table or hasattr(rhs, "resolve_expression"):
             continue
@@ -423,21 +426,19 @@ def _read_branches(
     ``<key>_<word>``, ``aui_branch_words``), whose posting lists hold only the branch's
     matches. SQLite: the word's and the keys' lists intersected by FTS5."""
     vendor = connection.vendor
-    found: dict[Pins, list[int] | None] = {pins: [] for pins in branches}
+    ids: list[list[int]] = [[] for _pins in branches]
+    common: set[int] = set()  # PostgreSQL: one NULL row says "common in this branch"
     sql, params = (_postgres_branches if vendor == "postgresql" else _sqlite_branches)(
         match, branches
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for number, pk in cursor.fetchall():
-            pins = branches[number]
             if pk is None:
-                found[pins] = None
+                common.add(number)
             else:
-                ids = found[pins]
-                if ids is not None:
-                    ids.append(int(pk))
-    return found
+                ids[number].append(int(pk))
+    return {pins: None if n in common else ids[n] for n, pins in enumerate(branches)}
 
 
 def _postgres_branches(match: TextMatch, branches: Sequence[Pins]) -> tuple[str, list[Any]]:
