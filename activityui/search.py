@@ -359,14 +359,12 @@ class TextMatch(Expression):
 
     def _word_ids(self, connection: Any) -> list[int] | None:
         """The matches on the whole site, up to ``dense_hits + 1`` (None: common among the
-        newest actions, see :func:`_dense_among_newest`: walk without reading them)."""
+        newest actions, see :func:`_sampled_word_ids`: walk without reading them)."""
         reads = self.reads
         if reads.word is None and not reads.word_dense:
-            vendor = connection.vendor
-            if vendor == "postgresql" and _dense_among_newest(
-                connection, self.terms, self.sample_dense
-            ):
-                reads.word_dense = True
+            if connection.vendor == "postgresql":
+                reads.word = _sampled_word_ids(connection, self)
+                reads.word_dense = reads.word is None
             else:
                 reads.word = matching_ids(connection.alias, self.terms, limit=self.dense_hits)
         return reads.word
@@ -392,20 +390,32 @@ def _probe_sql(column_sql: str) -> str:
     return f"(SELECT aui_s.document FROM {TABLE} aui_s WHERE aui_s.action_id = {column_sql})"
 
 
-def _dense_among_newest(connection: Any, terms: Sequence[str], dense: int) -> bool:
-    """PostgreSQL: do ``dense`` (:data:`SAMPLE_DENSE`) or more of the site's newest
-    :data:`SAMPLE_ROWS` actions match (a page is then found after a short walk)? One probe
-    per action, stopping at ``dense`` matches."""
-    if dense > SAMPLE_ROWS:  # no sample can say so
-        return False
+def _sampled_word_ids(connection: Any, match: TextMatch) -> list[int] | None:
+    """PostgreSQL, one query: None when ``match.sample_dense`` (:data:`SAMPLE_DENSE`) or more
+    of the site's newest :data:`SAMPLE_ROWS` actions match (one probe each, stopping there: a
+    page is then found after a short walk); else the matching ids, up to
+    ``match.dense_hits + 1``."""
+    words = _engine_query("postgresql", match.terms)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM (SELECT a.id FROM actstream_action a"
-            " ORDER BY a.timestamp DESC, a.id DESC LIMIT %s) x"
-            f" WHERE {_probe_sql('x.id')} @@ %s::tsquery LIMIT %s) y",
-            [SAMPLE_ROWS, _engine_query("postgresql", terms), dense],
+            "WITH aui_d AS MATERIALIZED (SELECT count(*) >= %s AS dense FROM (SELECT 1 FROM"
+            " (SELECT a.id FROM actstream_action a ORDER BY a.timestamp DESC, a.id DESC"
+            f" LIMIT %s) x WHERE {_probe_sql('x.id')} @@ %s::tsquery LIMIT %s) y)"
+            " SELECT NULL::bigint FROM aui_d WHERE dense UNION ALL SELECT * FROM"
+            f" ({_matching_ids_sql('postgresql')} AND NOT (SELECT dense FROM aui_d) LIMIT %s) w",
+            [
+                match.sample_dense,
+                SAMPLE_ROWS,
+                words,
+                match.sample_dense,
+                words,
+                match.dense_hits + 1,
+            ],
         )
-        return int(cursor.fetchone()[0]) >= dense
+        rows = cursor.fetchall()
+    if rows and rows[0][0] is None:
+        return None
+    return [int(row[0]) for row in rows]
 
 
 SAMPLE_ROWS = 100  # PostgreSQL: a branch's newest rows tested before its matches are read...
@@ -474,8 +484,9 @@ def _sqlite_branches(match: TextMatch, branches: Sequence[Pins]) -> tuple[str, l
 
 def count_alone(queryset: Any, *, limit: int) -> int | None:
     """The number of rows of ``queryset`` up to ``limit`` (else ``limit + 1``) when its only
-    condition is a search: counted in the index alone (one row there per indexed action), no
-    action read; None for any other queryset."""
+    condition is a search: the matching ids the search reads when they are few, else counted
+    in the index (one row there per indexed action), no action read; None for any other
+    queryset."""
     where = queryset.query.where
     if where.negated or len(where.children) != 1:
         return None
@@ -485,6 +496,9 @@ def count_alone(queryset: Any, *, limit: int) -> int | None:
     if not isinstance(condition, TextMatch):
         return None
     connection = connections[queryset.db]
+    ids = condition._word_ids(connection)  # what the page reads anyway
+    if ids is not None and len(ids) <= condition.dense_hits:  # all of them
+        return min(len(ids), limit + 1)
     vendor = connection.vendor
     with connection.cursor() as cursor:
         cursor.execute(

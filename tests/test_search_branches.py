@@ -290,3 +290,24 @@ def test_moving_an_action_behind_captures_back_moves_its_keys(rocket, monkeypatc
     before = stored_documents()
     call_command("activityui_reindex", rebuild=True, stdout=io.StringIO(), stderr=io.StringIO())
     assert stored_documents() == before
+
+
+@pytest.mark.parametrize("count_limit", [10_000, 5])
+@pytest.mark.parametrize("bounds", list(BOUNDS.values()), ids=list(BOUNDS))
+def test_staff_count_of_a_search_follows_the_rule(demo, monkeypatch, bounds, count_limit):
+    lower_bounds(monkeypatch, bounds)
+    client = Client()
+    client.force_login(demo["staff"])
+    actions = list(Action.objects.all())
+    with override_settings(
+        ACTIVITYUI={**app_settings._user_settings(), "COUNT_LIMIT": count_limit}
+    ):
+        for word in ["apollo", "fix", "carol", "zzzz"]:
+            expected = len(by_rule(word, actions))
+            response = client.get("/activity/staff/", {"q": word})
+            assert response.status_code == 200
+            assert response.context["count"] == min(expected, count_limit), word
+            assert response.context["count_capped"] == (expected > count_limit), word
+            filtered = client.get("/activity/staff/", {"q": word, "verb": "commented"})
+            expected = len(by_rule(word, [a for a in actions if a.verb == "commented"]))
+            assert filtered.context["count"] == min(expected, count_limit), word
