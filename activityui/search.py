@@ -326,10 +326,9 @@ class TextMatch(Expression):
     def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> TextMatch:
         clone: TextMatch = self.copy()  # a shallow copy: the reads stay shared
         clone.column = self.column.resolve_expression(query, *args, **kwargs)
-        if query is not None:  # announce the branch: its page reads every branch at once
-            pins = pinned_roles(query)
-            if pins and pins not in self.reads.branches:
-                self.reads.pending[pins] = None
+        pins = pinned_roles(query)  # announce the branch: its page reads every branch at once
+        if pins and pins not in self.reads.branches:
+            self.reads.pending[pins] = None
         return clone
 
     def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, tuple[Any, ...]]:
@@ -379,9 +378,6 @@ class TextMatch(Expression):
             reads.pending.clear()
             reads.branches.update(_read_branches(connection, self, wanted))
         return reads.branches[pins]
-
-    def __repr__(self) -> str:
-        return f"<TextMatch {self.terms!r}>"
 
 
 def _probe_sql(column_sql: str) -> str:

@@ -235,6 +235,11 @@ def test_seed_bulk_actions_are_indexed(demo):
     # the words written with the bulk rows (COPY on PostgreSQL) are the ones capture writes
     for word in ["customer", "review", "apollo", "nguyen", "progress"]:
         assert by_index(word) == by_rule(word), word
+    from tests.test_search_branches import stored_documents
+
+    written = stored_documents()  # the keys too: what a rebuild writes
+    call_command("activityui_reindex", rebuild=True, stdout=io.StringIO(), stderr=io.StringIO())
+    assert stored_documents() == written
     added = Action.objects.filter(pk__gt=newest)
     updates = added.filter(data__has_key="changes").count()
     assert updates > 0
