@@ -332,6 +332,11 @@ def verbs_in_use() -> list[str]:
 def count_up_to(queryset: QuerySet[Any], *, limit: int) -> int:
     """The exact count up to ``limit``, else ``limit + 1``: COUNT over a LIMIT subquery, so
     it stops after ``limit + 1`` rows instead of counting millions."""
+    from activityui import search
+
+    alone = search.count_alone(queryset, limit=limit)  # a search alone: the index counts it
+    if alone is not None:
+        return alone
     # No ORDER BY inside: any limit + 1 matching rows will do, so the database may count
     # through the most selective index instead of walking the timestamp order.
     return queryset.order_by()[: limit + 1].count()

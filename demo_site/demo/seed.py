@@ -427,9 +427,13 @@ class _CopyLines:
                 _copy_text(json.dumps(data)),
             ]
         )
-        # words are runs of letters and digits: a tsvector literal needs no escaping
-        document = " ".join(f"'{word}'" for word in search.document_words(verb, data))
-        return action, _copy_text(document)
+        # words are runs of letters and digits, keys too after their mark: a tsvector literal
+        # needs no escaping
+        keys = search.action_keys(
+            (user_ct, str(actor.pk)), (task_ct, str(task.pk)), (project_ct, str(task.project_id))
+        )
+        lexemes = search.postgres_document(search.document_words(verb, data), keys)
+        return action, _copy_text(" ".join(f"'{lexeme}'" for lexeme in lexemes))
 
     def batch(self, first_id: int, count: int) -> tuple[str, str]:
         """The COPY text of ``count`` actions numbered from ``first_id``, and of their words."""
