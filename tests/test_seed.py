@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from demo_site.demo.models import Project, Task, Team
+from tests.common_fixtures import only_on
 
 
 def test_seed_creates_demo_world(demo):
@@ -106,7 +107,7 @@ def _index_and_key_definitions(cursor, tables):
     return indexes, cursor.fetchall()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY loader is PostgreSQL's")
+@only_on("postgresql")  # the COPY loader is PostgreSQL's
 def test_large_load_rebuilds_every_index_and_key(demo, monkeypatch):
     from activityui import search
     from activityui.models import FieldChange
@@ -151,7 +152,7 @@ def test_large_load_rebuilds_every_index_and_key(demo, monkeypatch):
     )
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY loader is PostgreSQL's")
+@only_on("postgresql")  # the COPY loader is PostgreSQL's
 def test_failed_large_load_still_rebuilds_indexes(demo, monkeypatch):
     from activityui import search
     from activityui.models import FieldChange
