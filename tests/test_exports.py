@@ -482,10 +482,16 @@ def tricky(db):
         )
     )
     Action.objects.bulk_create(actions)
-    from django.db.models import JSONNull
+    try:
+        from django.db.models import JSONNull  # Django 6.1
 
+        json_null = JSONNull()
+    except ImportError:  # Django 6.0: the documented way before JSONNull
+        from django.db.models import JSONField, Value
+
+        json_null = Value(None, JSONField())
     Action.objects.create(
-        actor_content_type=user_type, actor_object_id="1", verb="json null", data=JSONNull()
+        actor_content_type=user_type, actor_object_id="1", verb="json null", data=json_null
     )
     return Action.objects.order_by("-timestamp", "-id")
 
