@@ -180,5 +180,5 @@ def test_keyboard_reaches_filters_entries_load_more_and_new_items(
     page.keyboard.press("Enter")
     expect(page.locator(f"#aui-action-{new.pk}")).to_be_visible()
     # the revealed entries take the focus the banner had (after htmx settles)
-    page.wait_for_function("document.activeElement.closest('.aui-entry') !== null")
+    page.wait_for_function("() => document.activeElement.closest('.aui-entry') !== null")
     assert console_errors == []

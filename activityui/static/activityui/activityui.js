@@ -26,8 +26,22 @@
     return due;
   }
 
+  // "N new activities" clicked: its answer brings the new entries, an empty banner and a
+  // new sentinel (out of band, looked up from the link). A poll must not land meanwhile: it
+  // would replace the banner, link included, and htmx would find none of those targets.
+  var revealing = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "feed-reveal") revealing = event.detail.elt;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt === revealing) revealing = null;
+  });
+  function revealInFlight() {
+    return Boolean(revealing && revealing.isConnected);
+  }
+
   function tick() {
-    if (document.visibilityState !== "visible" || !window.htmx) return;
+    if (document.visibilityState !== "visible" || !window.htmx || revealInFlight()) return;
     var now = Date.now();
     dueSentinels(now).forEach(function (elt) {
       if (elt.classList.contains("htmx-request")) return; // one poll at a time
@@ -84,11 +98,12 @@
     }
   });
 
-  // A poll or "load more" that returns after its element was replaced (e.g. the filters
-  // changed meanwhile) belongs to a list that is gone: drop it.
+  // A poll that returns after its sentinel was replaced (e.g. the filters changed meanwhile)
+  // belongs to a list that is gone: drop it. One that returns while the new entries are on
+  // their way is dropped too: their answer brings a new sentinel, which polls from there.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (isSentinel(elt) && !elt.isConnected) event.detail.shouldSwap = false;
+    if (isSentinel(elt) && (!elt.isConnected || revealInFlight())) event.detail.shouldSwap = false;
   });
 
   // --- feed: loading state ------------------------------------------------------------
