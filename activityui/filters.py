@@ -30,6 +30,7 @@ from activityui.ids import MAX_ID_LENGTH, id_text
 from activityui.keys import content_type_for_key
 from activityui.menus import Seen, seen_in, seen_remembered
 from activityui.people import actor_help_text, people_matching_q, user_ids_matching
+from activityui.widgets import QuickSelect
 
 MAX_QUERY_LENGTH = 200
 
@@ -37,12 +38,17 @@ MAX_QUERY_LENGTH = 200
 class ActionFilterSet(django_filters.FilterSet):
     """Filters of the feed: verb, actor, object type, date range and text."""
 
-    verb = django_filters.ChoiceFilter(label=_("Verb"), empty_label=_("Any verb"))
+    verb = django_filters.ChoiceFilter(
+        label=_("Verb"), empty_label=_("Any verb"), widget=QuickSelect
+    )
     actor = django_filters.ChoiceFilter(
-        label=_("Person"), empty_label=_("Anyone"), method="filter_actor"
+        label=_("Person"), empty_label=_("Anyone"), method="filter_actor", widget=QuickSelect
     )
     object_type = django_filters.ChoiceFilter(
-        label=_("Type"), empty_label=_("Any type"), method="filter_object_type"
+        label=_("Type"),
+        empty_label=_("Any type"),
+        method="filter_object_type",
+        widget=QuickSelect,
     )
     # days of the viewer's time zone as timestamp ranges: the (timestamp, id) index serves
     # them, where a ``__date`` cast would be computed for every row
@@ -242,15 +248,17 @@ class StaffActionFilterSet(django_filters.FilterSet):
         widget=_text_input(type="search"),
         help_text=_("Part of a name or username"),  # the login's name in __init__
     )
-    verb = django_filters.ChoiceFilter(label=_("Verb"), empty_label=_("Any verb"))
+    verb = django_filters.ChoiceFilter(
+        label=_("Verb"), empty_label=_("Any verb"), widget=QuickSelect
+    )
     object_type = django_filters.ChoiceFilter(
-        label=_("Object type"), empty_label=_("Any type"), method="filter_pair"
+        label=_("Object type"), empty_label=_("Any type"), method="filter_pair", widget=QuickSelect
     )
     object_id = django_filters.CharFilter(
         label=_("Object id"), method="filter_pair", max_length=MAX_ID_LENGTH, widget=_text_input()
     )
     target_type = django_filters.ChoiceFilter(
-        label=_("Target type"), empty_label=_("Any type"), method="filter_pair"
+        label=_("Target type"), empty_label=_("Any type"), method="filter_pair", widget=QuickSelect
     )
     target_id = django_filters.CharFilter(
         label=_("Target id"), method="filter_pair", max_length=MAX_ID_LENGTH, widget=_text_input()
@@ -272,6 +280,7 @@ class StaffActionFilterSet(django_filters.FilterSet):
         empty_label=_("Public and private"),
         choices=VISIBILITY_CHOICES,
         method="filter_visibility",
+        widget=QuickSelect,
     )
     q = django_filters.CharFilter(
         label=_("Text"),
@@ -361,13 +370,13 @@ class TimelineFilterSet(django_filters.FilterSet):
     verb = django_filters.ChoiceFilter(
         label=_("Event"),
         empty_label=_("All events"),
-        widget=forms.Select(attrs={"id": "timeline-verb"}),
+        widget=QuickSelect(attrs={"id": "timeline-verb"}),
     )
     field = django_filters.ChoiceFilter(
         label=_("Field"),
         empty_label=_("All fields"),
         method="filter_field",
-        widget=forms.Select(attrs={"id": "timeline-field"}),
+        widget=QuickSelect(attrs={"id": "timeline-field"}),
     )
 
     class Meta:
