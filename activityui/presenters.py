@@ -75,10 +75,13 @@ class ActionEntry:
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _is_local_path(url: str) -> bool:
     """A path on this site: "//host", "/\\host" (and "/<tab>/host": browsers drop tabs and
     newlines) are other sites to a browser."""
-    if any(ord(char) < 0x20 or char == "\x7f" for char in url):
+    if _CONTROL.search(url):
         return False
     return url.startswith("/") and not url.startswith(("//", "/\\"))
 
@@ -173,15 +176,31 @@ def present(actions: Iterable[Any]) -> list[ActionEntry]:
     """ActionEntry objects for actions; reads only the rows themselves (no queries but
     cached content types)."""
     entries = []
+    refs: dict[tuple[Any, ...], ObjectRef | None] = {}
+
+    def shared_ref(content_type_id: int | None, object_id: str | None, snap: Any) -> Any:
+        # a page names the same people, projects and tasks again and again: one ObjectRef
+        # each (they are frozen, so rows may share them)
+        if not isinstance(snap, dict):
+            return object_ref(content_type_id, object_id, snap)
+        key = (content_type_id, object_id, snap.get("label"), snap.get("url"))
+        try:
+            return refs[key]
+        except KeyError:
+            ref = refs[key] = object_ref(content_type_id, object_id, snap)
+            return ref
+        except TypeError:  # a label or URL that is not a string (a hand-written snapshot)
+            return object_ref(content_type_id, object_id, snap)
+
     for action in actions:
         data = action.data if isinstance(action.data, dict) else {}
         snapshot = data.get("snapshot")
         snapshot = snapshot if isinstance(snapshot, dict) else {}
         verb = get_verb(action.verb)
-        actor = object_ref(
+        actor = shared_ref(
             action.actor_content_type_id, action.actor_object_id, snapshot.get("actor")
         )
-        action_object = object_ref(
+        action_object = shared_ref(
             action.action_object_content_type_id,
             action.action_object_object_id,
             snapshot.get("action_object"),
@@ -208,7 +227,7 @@ def present(actions: Iterable[Any]) -> list[ActionEntry]:
                 )
                 % AVATAR_HUES,
                 action_object=action_object,
-                target=object_ref(
+                target=shared_ref(
                     action.target_content_type_id,
                     action.target_object_id,
                     snapshot.get("target"),
