@@ -181,12 +181,16 @@ def test_slots_cannot_be_forged_by_text():
     assert fill_slots(forged) == forged
 
 
+REDIS_BACKENDS = ["django.core.cache.backends.redis.RedisCache", "activityui.cache.RedisCache"]
+
+
+@pytest.mark.parametrize("backend", REDIS_BACKENDS)
 @pytest.mark.parametrize("alias", ["closed", "missing"])
-def test_failing_row_and_poll_cache_is_a_miss(world, alias):
+def test_failing_row_and_poll_cache_is_a_miss(world, alias, backend):
     caches_setting = {
         **settings.CACHES,
         "closed": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": backend,
             "LOCATION": "redis://127.0.0.1:9/2",  # nothing listens on the discard port
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         },
@@ -211,11 +215,12 @@ def test_failing_row_and_poll_cache_is_a_miss(world, alias):
     assert got == expected
 
 
-def test_failing_poll_cache_is_a_miss(world):
+@pytest.mark.parametrize("backend", REDIS_BACKENDS)
+def test_failing_poll_cache_is_a_miss(world, backend):
     caches_setting = {
         **settings.CACHES,
         "closed": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": backend,
             "LOCATION": "redis://127.0.0.1:9/2",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         },

@@ -60,7 +60,7 @@ READ_SETTINGS = (
         (
             "redis://127.0.0.1:6379/1",
             "django.contrib.sessions.backends.cached_db",
-            "django.core.cache.backends.redis.RedisCache",
+            "activityui.cache.RedisCache",
         ),
     ],
 )
