@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -16,6 +17,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.test import Client, override_settings
 from django.utils import timezone
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from activityui.cursors import encode_cursor
 from activityui.follows import follow_toggle
@@ -367,3 +370,30 @@ def test_forget_rows_draws_every_row_again(world):
         caches["rows"].asked.clear()
         client.get("/activity/")
         assert caches["rows"].asked == ["get_many", "set_many"]
+
+
+@given(
+    seconds=st.floats(min_value=0, max_value=3 * 86400, allow_nan=False),
+    language=st.sampled_from(["en", "fr"]),
+    zone=st.sampled_from([dt.UTC, ZoneInfo("Europe/Paris")]),
+)
+@example(seconds=60, language="en", zone=dt.UTC)
+@example(seconds=3599.999, language="fr", zone=dt.UTC)
+@example(seconds=86399.5, language="en", zone=dt.UTC)
+def test_relative_times_under_a_day_read_as_djangos_timesince_words(seconds, language, zone):
+    # aui_ago words a time under a day once per language, hours and minutes: the same words
+    from django.utils.timesince import timesince
+    from django.utils.translation import gettext, override
+
+    from activityui.templatetags.activityui import aui_ago
+
+    now = dt.datetime(2026, 3, 29, 1, 30, 15, 250000, tzinfo=dt.UTC)  # Paris changes clocks
+    value = (now - dt.timedelta(seconds=seconds)).astimezone(zone)
+    with time_machine.travel(now, tick=False), override(language):
+        expected = (
+            gettext("seconds ago")
+            if seconds < 60
+            else gettext("%(time)s ago") % {"time": timesince(value, depth=1)}
+        )
+        assert aui_ago(value) == expected
+        assert aui_ago(value) == expected  # remembered

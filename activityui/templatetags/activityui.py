@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from activityui.ids import id_of
@@ -114,13 +115,31 @@ def object_timeline(
     )
 
 
+_AGO_BASE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_ago_words: dict[tuple[str, int, int], str] = {}
+
+
 @register.filter
 def aui_ago(value: dt.datetime | None) -> str:
     """A calm relative time: "seconds ago", "5 minutes ago", "3 days ago"."""
     if not value:
         return ""
-    if (timezone.now() - value).total_seconds() < 60:
+    seconds = (timezone.now() - value).total_seconds()
+    if seconds < 60:
         return _("seconds ago")
+    if seconds < 86400 and isinstance(value, dt.datetime) and value.utcoffset() == dt.timedelta(0):
+        # under a day (most rows of a feed) the words depend only on the whole hours, or else
+        # the whole minutes: worded once per language by Django's timesince() and kept
+        unit = 3600 if seconds >= 3600 else 60
+        key = (get_language() or "", unit, int(seconds // unit))
+        words = _ago_words.get(key)
+        if words is None:
+            later = _AGO_BASE + dt.timedelta(seconds=key[1] * key[2])
+            words = _("%(time)s ago") % {"time": timesince(_AGO_BASE, later, depth=1)}
+            if len(_ago_words) > 2000:
+                _ago_words.clear()
+            _ago_words[key] = words
+        return words
     return _("%(time)s ago") % {"time": timesince(value, depth=1)}
 
 
