@@ -30,7 +30,13 @@ from activityui.ids import MAX_ID_LENGTH, id_text
 from activityui.keys import content_type_for_key
 from activityui.menus import Seen, seen_in, seen_remembered
 from activityui.people import actor_help_text, people_matching_q, user_ids_matching
-from activityui.widgets import QuickSelect
+from activityui.widgets import (
+    QuickDateInput,
+    QuickDateTimeInput,
+    QuickSearchInput,
+    QuickSelect,
+    QuickTextInput,
+)
 
 MAX_QUERY_LENGTH = 200
 
@@ -53,16 +59,16 @@ class ActionFilterSet(django_filters.FilterSet):
     # days of the viewer's time zone as timestamp ranges: the (timestamp, id) index serves
     # them, where a ``__date`` cast would be computed for every row
     since = django_filters.DateFilter(
-        label=_("From"), method="filter_since", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), method="filter_since", widget=QuickDateInput(attrs={"type": "date"})
     )
     until = django_filters.DateFilter(
-        label=_("To"), method="filter_until", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), method="filter_until", widget=QuickDateInput(attrs={"type": "date"})
     )
     q = django_filters.CharFilter(
         label=_("Search"),
         method="filter_text",
         max_length=MAX_QUERY_LENGTH,
-        widget=forms.SearchInput(attrs={"placeholder": _("Search…"), "autocomplete": "off"}),
+        widget=QuickSearchInput(attrs={"placeholder": _("Search…"), "autocomplete": "off"}),
     )
 
     class Meta:
@@ -234,7 +240,7 @@ class StaffFilterForm(forms.Form):
 
 
 def _text_input(**attrs: str) -> forms.TextInput:
-    return forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", **attrs})
+    return QuickTextInput(attrs={"autocomplete": "off", "spellcheck": "false", **attrs})
 
 
 class StaffActionFilterSet(django_filters.FilterSet):
@@ -267,13 +273,13 @@ class StaffActionFilterSet(django_filters.FilterSet):
         label=_("From"),
         field_name="timestamp",
         lookup_expr="gte",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        widget=QuickDateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
     )
     until = django_filters.DateTimeFilter(
         label=_("Until"),
         field_name="timestamp",
         lookup_expr="lte",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        widget=QuickDateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
     )
     visibility = django_filters.ChoiceFilter(
         label=_("Visibility"),

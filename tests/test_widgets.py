@@ -4,6 +4,7 @@ own (a host's override) is used as it is."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from django.utils.translation import gettext_lazy
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from activityui.widgets import QuickSelect, _renders_djangos_own
+from activityui.widgets import (
+    QuickDateInput,
+    QuickDateTimeInput,
+    QuickSearchInput,
+    QuickSelect,
+    QuickTextInput,
+    _renders_djangos_own,
+)
 
 text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
@@ -88,6 +96,50 @@ def test_a_renderer_with_its_own_select_template_is_used(tmp_path: Path):
 
 @pytest.mark.parametrize("renderer", [None, DjangoTemplates()])
 def test_djangos_renderers_take_the_quick_way(renderer):
-    assert _renders_djangos_own(renderer or get_default_renderer())
+    names = ("django/forms/widgets/select.html", "django/forms/widgets/attrs.html")
+    assert _renders_djangos_own(renderer or get_default_renderer(), names)
     plain, quick = both("verb", "a", [("a", "A")], renderer=renderer)
     assert quick == plain
+
+
+INPUTS = [
+    (forms.TextInput, QuickTextInput),
+    (forms.SearchInput, QuickSearchInput),
+    (forms.DateInput, QuickDateInput),
+    (forms.DateTimeInput, QuickDateTimeInput),
+]
+values = st.one_of(
+    st.none(),
+    text,
+    st.dates(),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1)),
+    st.integers(-5, 5),
+)
+
+
+@pytest.mark.parametrize(("plain", "quick"), INPUTS)
+@given(name=text, value=values, attrs=attrs, kind=st.sampled_from([None, "date", "search"]))
+@example(
+    name="q", value='"><script>', attrs={"placeholder": "Search…", "autofocus": True}, kind=None
+)
+def test_inputs_write_djangos_html(plain, quick, name, value, attrs, kind):
+    widget_attrs = {"type": kind} if kind else None
+    expected = plain(attrs=widget_attrs).render(name, value, attrs=attrs)
+    assert quick(attrs=widget_attrs).render(name, value, attrs=attrs) == expected
+
+
+def test_a_renderer_with_its_own_input_template_is_used(tmp_path: Path):
+    widgets = tmp_path / "django" / "forms" / "widgets"
+    widgets.mkdir(parents=True)
+    (widgets / "input.html").write_text('<input class="host" name="{{ widget.name }}">')
+    (widgets / "search.html").write_text('{% include "django/forms/widgets/input.html" %}')
+    templates = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [str(tmp_path)],
+            "APP_DIRS": True,
+        }
+    ]
+    with override_settings(TEMPLATES=templates):
+        html = QuickSearchInput().render("q", "x", renderer=TemplatesSetting())
+    assert str(html) == '<input class="host" name="q">'
