@@ -52,9 +52,13 @@ ROW_TEMPLATES = (
     "activityui/_follow_button.html",
     "activityui/_staff_row.html",
     "activityui/_divider.html",
+    "activityui/_history_entry.html",
+    "activityui/_history_restored.html",
 )
 # a feed row drawn whole ({% aui_feed_rows %}) when every row template is activityui's own
 FEED_ROW = "activityui/_feed_item.html"
+# a timeline row drawn whole ({% aui_timeline_rows %}), likewise
+TIMELINE_ROW = "activityui/_timeline_entry.html"
 _OWN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 # ``<`` is always escaped in text, so no label or comment can forge a slot
 AGO_SLOT = "<!--aui:ago:{}-->"
@@ -329,6 +333,21 @@ def feed_row_block(item: Any, next_url: str = "") -> str:
     actions: every per-viewer fact ``_feed_item.html`` draws ("new", the divider above it,
     the follow button's state) and the ``next`` its follow form carries."""
     return block_name(FEED_ROW + "#whole", [item.new, item.divider_above, item.follow, next_url])
+
+
+def timeline_row_block(tid: Any, history: Any, embedded: Any) -> str:
+    """What a timeline row drawn whole (``{% aui_timeline_rows %}``) adds to its key beyond
+    its entry: the timeline's id on the page, whether it is embedded (its links push the URL
+    or not) and the viewer's history links (their URLs, the fields the viewer may restore)."""
+    links: list[Any] = []
+    if isinstance(history, dict) and history:
+        links = [
+            history.get("as_of_url"),
+            history.get("compare_url"),
+            history.get("restore_url"),
+            sorted(history.get("restorable") or ()),
+        ]
+    return block_name(TIMELINE_ROW + "#whole", [str(tid or ""), bool(embedded), links])
 
 
 # what ``_entry.html``'s ``{% aui_cached_row follow next %}`` adds to a follow button's key on

@@ -397,3 +397,64 @@ def test_relative_times_under_a_day_read_as_djangos_timesince_words(seconds, lan
         )
         assert aui_ago(value) == expected
         assert aui_ago(value) == expected  # remembered
+
+
+def _timeline_row(html: str, tid: str, action_id: int) -> str:
+    start = html.index(f'<li class="aui-tl" id="{tid}-action-{action_id}"')
+    ends = [html.find(end, start + 1) for end in ('<li class="aui-tl" ', "</ol>")]
+    return html[start : min(end for end in ends if end > 0)]
+
+
+def test_whole_timeline_rows_keep_each_viewers_links(world):
+    """Timeline rows are cached whole: the viewer's Restore buttons, the timeline's id on the
+    page and whether it is embedded are in their key, so nobody gets another's row."""
+    from django.contrib.auth.models import Permission
+
+    alice, bob = world["alice"], world["bob"]
+    alice.user_permissions.add(Permission.objects.get(codename="change_task"))
+    task = Task.objects.filter(project__team__name="Apollo").order_by("pk").first()
+    changed = (
+        Action.objects.filter(action_object_object_id=str(task.pk), data__changes__has_key="status")
+        .order_by("-timestamp", "-id")
+        .first()
+    )
+    assert changed is not None
+    url = f"/activity/objects/demo.task/{task.pk}/"
+    clients = {}
+    for user in (alice, bob):
+        clients[user.username] = Client()
+        clients[user.username].force_login(user)
+    rows = []
+    for _ in range(2):  # cold, then warm
+        mine = clients["alice"].get(url).content.decode()
+        theirs = clients["bob"].get(url).content.decode()
+        embedded = {**HX, "HX-Current-URL": f"http://testserver/tasks/{task.pk}/"}
+        second = clients["bob"].get(url + "?tl=aui-tl-2", headers=embedded).content.decode()
+        rows.append(
+            (
+                _normal(_timeline_row(mine, "timeline", changed.pk)),
+                _normal(_timeline_row(theirs, "timeline", changed.pk)),
+                _normal(_timeline_row(second, "aui-tl-2", changed.pk)),
+            )
+        )
+    assert rows[0] == rows[1]
+    mine, theirs, second = rows[0]
+    assert "aui-tl__restore" in mine and "aui-tl__restore" not in theirs
+    assert 'id="aui-tl-2-action-' in second and 'id="timeline-action-' not in second
+    assert 'hx-push-url="true"' in theirs and 'hx-push-url="false"' in second
+
+
+def test_warm_timeline_reads_its_rows_in_one_round_trip(world):
+    client = Client()
+    client.force_login(world["alice"])
+    task = Task.objects.filter(project__team__name="Apollo").order_by("pk").first()
+    url = f"/activity/objects/demo.task/{task.pk}/"
+    with (
+        override_settings(CACHES={**settings.CACHES, "rows": COUNTING}),
+        aui_settings(ROW_CACHE="rows"),
+    ):
+        cold = client.get(url).content.decode()
+        caches["rows"].asked.clear()
+        warm = client.get(url).content.decode()
+        assert caches["rows"].asked == ["get_many"]
+    assert _normal(warm) == _normal(cold)

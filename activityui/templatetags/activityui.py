@@ -23,6 +23,7 @@ from activityui.keys import type_key
 from activityui.links import timeline_url
 from activityui.rowcache import (
     FEED_ROW,
+    TIMELINE_ROW,
     ago_slot,
     block_name,
     feed_row_block,
@@ -30,6 +31,7 @@ from activityui.rowcache import (
     own_row_templates,
     row_store,
     slot_csrf,
+    timeline_row_block,
 )
 
 register = template.Library()
@@ -242,14 +244,23 @@ def aui_cached_row(parser: template.base.Parser, token: template.base.Token) -> 
     return CachedRowNode(nodelist, parser.compile_filter(bits[1]), extra)
 
 
-class FeedRowsNode(template.Node):
+class RowsNode(template.Node):
+    """Rows drawn by one template as ``{% include %}`` would, each kept whole in the row cache
+    while no row template is overridden (``block(item, context)`` names what the row's key
+    holds beyond its actions: every per-viewer fact it draws)."""
+
+    template_name = ""
+
     def __init__(self, items: template.base.FilterExpression) -> None:
         self.items = items
+
+    def block(self, item: Any, context: template.Context) -> str:
+        raise NotImplementedError
 
     def render(self, context: template.Context) -> SafeString:
         items = self.items.resolve(context)
         assert context.template is not None  # (a node renders inside a template)
-        row = context.template.engine.get_template(FEED_ROW)
+        row = context.template.engine.get_template(self.template_name)
         store = row_store(context.get("request"))
         token = context.get("csrf_token")
         whole = store is not None and own_row_templates()
@@ -259,7 +270,7 @@ class FeedRowsNode(template.Node):
                 if store is None or not whole:  # the template's own blocks cache its parts
                     html.append(row.render(context))
                     continue
-                key = store.key(item, feed_row_block(item, context.get("next") or ""))
+                key = store.key(item, self.block(item, context))
                 cached = store.get(key) if key is not None else None
                 if cached is None:
                     with context.push(aui_row_slots=True):
@@ -268,6 +279,34 @@ class FeedRowsNode(template.Node):
                         store.set(key, cached)
                 html.append(fill_slots(cached, token))
         return SafeString("".join(html))
+
+
+class FeedRowsNode(RowsNode):
+    template_name = FEED_ROW
+
+    def block(self, item: Any, context: template.Context) -> str:
+        return feed_row_block(item, context.get("next") or "")
+
+
+class TimelineRowsNode(RowsNode):
+    template_name = TIMELINE_ROW
+
+    def block(self, item: Any, context: template.Context) -> str:
+        return timeline_row_block(
+            context.get("tid"), context.get("history"), context.get("embedded")
+        )
+
+
+@register.tag("aui_timeline_rows")
+def aui_timeline_rows(parser: template.base.Parser, token: template.base.Token) -> TimelineRowsNode:
+    """``{% aui_timeline_rows day.entries %}``: the timeline's rows (TimelineEntries), each
+    drawn by ``activityui/_timeline_entry.html`` as ``{% include %}`` would; kept whole in the
+    row cache like the feed's (the timeline's id, whether it is embedded and the viewer's
+    history links in the key)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
+    return TimelineRowsNode(parser.compile_filter(bits[1]))
 
 
 @register.tag("aui_feed_rows")

@@ -21,7 +21,7 @@ from activityui.keyset import page_of
 from activityui.links import timeline_url
 from activityui.menus import MENU_WINDOW
 from activityui.presenters import present_timeline, subject_label
-from activityui.rowcache import prefetch_rows
+from activityui.rowcache import own_row_templates, prefetch_rows, timeline_row_block
 from activityui.selectors import no_actions, object_stream, stream_page
 from activityui.timelines import DEFAULT_ID, timeline_id
 from activityui.views.common import (
@@ -118,7 +118,6 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
         page = page_of(no_actions(), size=app_settings.PAGE_SIZE)
     entries = present_timeline(page.actions, key=subject.key, object_id=subject.object_id)
     days = group_by_day(entries)
-    prefetch_rows(request, entries)  # the cached rows of the page in one read
     label = (
         str(subject.obj)
         if subject.obj is not None
@@ -128,13 +127,20 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     fragment = _fragment(request, before=before, tid=tid)
     from activityui.views.history import history_links  # the history views import this module
 
+    history = history_links(request, subject)
+    embedded = _embedded(request)
+    # the cached rows of the page in one read: whole rows, keyed by the facts they draw
+    if own_row_templates():
+        prefetch_rows(request, entries, template=timeline_row_block(tid, history, embedded))
+    else:
+        prefetch_rows(request, entries)
     context = {
-        "history": history_links(request, subject),
+        "history": history,
         "history_notice": getattr(request, "activityui_notice", ""),  # after a restore
         "subject": subject,
         "label": label,
         "deleted": subject.obj is None,
-        "embedded": _embedded(request),
+        "embedded": embedded,
         "tid": tid,
         "embedded_id": tid != DEFAULT_ID,
         "filterset": filterset,
