@@ -59,6 +59,8 @@ ROW_TEMPLATES = (
 FEED_ROW = "activityui/_feed_item.html"
 # a timeline row drawn whole ({% aui_timeline_rows %}), likewise
 TIMELINE_ROW = "activityui/_timeline_entry.html"
+# a staff console row ({% aui_staff_rows %}): the same for every viewer but for its links
+STAFF_ROW = "activityui/_staff_row.html"
 _OWN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 # ``<`` is always escaped in text, so no label or comment can forge a slot
 AGO_SLOT = "<!--aui:ago:{}-->"
@@ -348,6 +350,12 @@ def timeline_row_block(tid: Any, history: Any, embedded: Any) -> str:
             sorted(history.get("restorable") or ()),
         ]
     return block_name(TIMELINE_ROW + "#whole", [str(tid or ""), bool(embedded), links])
+
+
+def staff_row_block(filter_query: Any) -> str:
+    """What a staff row drawn whole (``{% aui_staff_rows %}``) adds to its key beyond its
+    entry: the filters its link carries back."""
+    return block_name(STAFF_ROW + "#whole", [str(filter_query or "")])
 
 
 # what ``_entry.html``'s ``{% aui_cached_row follow next %}`` adds to a follow button's key on

@@ -444,11 +444,16 @@ def test_whole_timeline_rows_keep_each_viewers_links(world):
     assert 'hx-push-url="true"' in theirs and 'hx-push-url="false"' in second
 
 
-def test_warm_timeline_reads_its_rows_in_one_round_trip(world):
+@pytest.mark.parametrize("which", ["timeline", "staff", "staff filtered"])
+def test_warm_timeline_and_staff_pages_read_their_rows_in_one_round_trip(world, which):
     client = Client()
-    client.force_login(world["alice"])
+    client.force_login(world["staff"])
     task = Task.objects.filter(project__team__name="Apollo").order_by("pk").first()
-    url = f"/activity/objects/demo.task/{task.pk}/"
+    url = {
+        "timeline": f"/activity/objects/demo.task/{task.pk}/",
+        "staff": "/activity/staff/",
+        "staff filtered": "/activity/staff/?verb=commented",
+    }[which]
     with (
         override_settings(CACHES={**settings.CACHES, "rows": COUNTING}),
         aui_settings(ROW_CACHE="rows"),
@@ -458,3 +463,5 @@ def test_warm_timeline_reads_its_rows_in_one_round_trip(world):
         warm = client.get(url).content.decode()
         assert caches["rows"].asked == ["get_many"]
     assert _normal(warm) == _normal(cold)
+    if which == "staff filtered":  # each row's link carries the filters back
+        assert warm.count("?verb=commented") >= 10

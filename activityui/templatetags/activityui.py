@@ -23,6 +23,7 @@ from activityui.keys import type_key
 from activityui.links import timeline_url
 from activityui.rowcache import (
     FEED_ROW,
+    STAFF_ROW,
     TIMELINE_ROW,
     ago_slot,
     block_name,
@@ -31,6 +32,7 @@ from activityui.rowcache import (
     own_row_templates,
     row_store,
     slot_csrf,
+    staff_row_block,
     timeline_row_block,
 )
 
@@ -250,6 +252,7 @@ class RowsNode(template.Node):
     holds beyond its actions: every per-viewer fact it draws)."""
 
     template_name = ""
+    item_name = "item"  # the name the row template knows its item by
 
     def __init__(self, items: template.base.FilterExpression) -> None:
         self.items = items
@@ -266,7 +269,7 @@ class RowsNode(template.Node):
         whole = store is not None and own_row_templates()
         html: list[str] = []
         for item in items:
-            with context.push(item=item):
+            with context.push({self.item_name: item}):
                 if store is None or not whole:  # the template's own blocks cache its parts
                     html.append(row.render(context))
                     continue
@@ -295,6 +298,25 @@ class TimelineRowsNode(RowsNode):
         return timeline_row_block(
             context.get("tid"), context.get("history"), context.get("embedded")
         )
+
+
+class StaffRowsNode(RowsNode):
+    template_name = STAFF_ROW
+    item_name = "entry"
+
+    def block(self, item: Any, context: template.Context) -> str:
+        return staff_row_block(context.get("filter_query"))
+
+
+@register.tag("aui_staff_rows")
+def aui_staff_rows(parser: template.base.Parser, token: template.base.Token) -> StaffRowsNode:
+    """``{% aui_staff_rows entries %}``: the staff console's rows (ActionEntries), each drawn
+    by ``activityui/_staff_row.html`` as ``{% include %}`` would, kept whole in the row cache
+    while no row template is overridden (the filters its link carries in the key)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
+    return StaffRowsNode(parser.compile_filter(bits[1]))
 
 
 @register.tag("aui_timeline_rows")
