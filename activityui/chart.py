@@ -7,14 +7,18 @@ of its quarter hours (one query for every bar) plus an exact count of the action
 of a quarter hour that its ends cut (the window's ends, and a midnight off the quarter-hour
 grid, which no zone has today): a year sums at most 8,784 + 2 x bars rows per kind of action,
 whatever the number of actions. Other filters (text, actor, an object's id) count the actions
-of the window themselves: one aggregate query on PostgreSQL, one range count per bar on SQLite.
-The window is at most :data:`MAX_DAYS` long. The SVG is drawn here as plain numbers for the
-template (no chart library).
+of the window themselves, at most :data:`COUNT_LIMIT` of them: one query reads the times of the
+newest matching actions (an index scan that stops after that many), and the bars are counted
+from them here. When more actions match, the chart says from when it counted: the bars before
+that are marked as not counted, the bar it falls in as a lower bound ("at least"), so the cost
+stays bounded whatever the filter. The window is at most :data:`MAX_DAYS` long. The SVG is
+drawn here as plain numbers for the template (no chart library).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -23,7 +27,6 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Trunc
 from django.utils import timezone
 
 MAX_DAYS = 366  # one year (and a leap day) at most
@@ -37,6 +40,8 @@ SLOT_ORIGIN = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 COUNTED_VENDORS = ("postgresql", "sqlite")  # the databases whose triggers keep the counts
 # the columns of activityui_actioncount a kind filter may name (see counted_kinds)
 KIND_COLUMNS = ("verb", "public", "object_type", "target_type")
+# filters the counts cannot answer: at most this many actions (the newest) are counted
+COUNT_LIMIT = 50_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class Bar:
     y: float
     width: float
     height: float
+    counted: bool = True  # False: before the newest COUNT_LIMIT actions (count is 0, unknown)
+    partial: bool = False  # the newest COUNT_LIMIT actions start inside it: count is a minimum
 
     @property
     def until(self) -> dt.datetime:
@@ -64,6 +71,9 @@ class Chart:
     total: int
     peak: int
     clipped: bool  # the filter's range was longer than MAX_DAYS: its last year is shown
+    # more than COUNT_LIMIT actions matched: the newest were counted, from this moment (local)
+    counted_from: dt.datetime | None = None
+    count_limit: int = COUNT_LIMIT
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -93,31 +103,23 @@ def window(
     return start, max(start, end), clipped and since is not None
 
 
-def _bucket_counts(
-    queryset: QuerySet[Any],
-    edges: list[dt.datetime],
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    unit: str,
-    tz: Any,
-) -> list[int]:
-    within = queryset.order_by().filter(timestamp__gte=start, timestamp__lt=end)
-    if connections[queryset.db].vendor != "postgresql":
-        # SQLite truncates dates in a Python function called per row (slow at a million
-        # rows): one COUNT of an index range per bar instead, at most 93 (days) or 54 (weeks)
-        return [
-            within.filter(timestamp__gte=low, timestamp__lt=high).count()
-            for low, high in zip(edges[:-1], edges[1:], strict=True)
-        ]
-    rows = (
-        within.annotate(aui_bucket=Trunc("timestamp", unit, tzinfo=tz))
-        .values("aui_bucket")
-        .annotate(aui_n=Count("pk"))
-        .values_list("aui_bucket", "aui_n")
-    )
-    by_day = {bucket.astimezone(tz).date(): n for bucket, n in rows}
-    return [by_day.get(edge.astimezone(tz).date(), 0) for edge in edges[:-1]]
+def _newest_counts(
+    queryset: QuerySet[Any], edges: list[dt.datetime], *, start: dt.datetime, end: dt.datetime
+) -> tuple[list[int], dt.datetime | None]:
+    """The actions of ``queryset`` in [start, end) per bar (``edges``), from the times of the
+    newest :data:`COUNT_LIMIT` of them (one query), and the time from which they were counted
+    when more match (None: every one was counted)."""
+    within = queryset.order_by("-timestamp", "-pk").filter(timestamp__gte=start, timestamp__lt=end)
+    times = list(within.values_list("timestamp", flat=True)[: COUNT_LIMIT + 1])
+    counted_from = None
+    if len(times) > COUNT_LIMIT:
+        times = times[:COUNT_LIMIT]
+        counted_from = times[-1]
+    counts = [0] * (len(edges) - 1)
+    inner = edges[1:-1]  # a time's bar: how many inner edges are at or before it
+    for moment in times:
+        counts[bisect_right(inner, moment)] += 1
+    return counts, counted_from
 
 
 def slot_floor(moment: dt.datetime) -> dt.datetime:
@@ -260,10 +262,11 @@ def activity_chart(
         (max(low, start), min(high, end)) for low, high in zip(edges[:-1], edges[1:], strict=True)
     ]
     counted = connections[queryset.db].vendor in COUNTED_VENDORS
+    counted_from = None
     if kinds is not None and counted and not queryset.query.is_empty():
         counts = _rolled_up_counts(queryset, kinds, bounds)
     else:
-        counts = _bucket_counts(queryset, edges, start=start, end=end, unit=unit, tz=tz)
+        counts, counted_from = _newest_counts(queryset, edges, start=start, end=end)
     peak = max(counts, default=0)
     slot = WIDTH / max(len(counts), 1)
     bars = []
@@ -278,6 +281,9 @@ def activity_chart(
                 y=round(HEIGHT - height, 2),
                 width=round(slot * 0.8, 2),
                 height=round(height, 2),
+                counted=counted_from is None or bounds[index][1] > counted_from,
+                partial=counted_from is not None
+                and bounds[index][0] < counted_from < bounds[index][1],
             )
         )
     return Chart(
@@ -288,4 +294,6 @@ def activity_chart(
         total=sum(counts),
         peak=peak,
         clipped=clipped,
+        counted_from=counted_from.astimezone(tz) if counted_from is not None else None,
+        count_limit=COUNT_LIMIT,
     )
