@@ -109,6 +109,9 @@ def _newest_counts(
     """The actions of ``queryset`` in [start, end) per bar (``edges``), from the times of the
     newest :data:`COUNT_LIMIT` of them (one query), and the time from which they were counted
     when more match (None: every one was counted)."""
+    counts = [0] * (len(edges) - 1)
+    if queryset.query.is_empty():
+        return counts, None
     within = queryset.order_by("-timestamp", "-pk").filter(timestamp__gte=start, timestamp__lt=end)
     newest = within.values_list("timestamp", flat=True)[: COUNT_LIMIT + 1]
     if connections[queryset.db].vendor == "postgresql":
@@ -124,7 +127,6 @@ def _newest_counts(
     if len(times) > COUNT_LIMIT:
         times = times[:COUNT_LIMIT]
         counted_from = times[-1]
-    counts = [0] * (len(edges) - 1)
     inner = edges[1:-1]  # a time's bar: how many inner edges are at or before it
     for moment in times:
         counts[bisect_right(inner, moment)] += 1

@@ -40,7 +40,13 @@ class Command(BaseCommand):
                 options["actions"], seed_value=options["seed"], progress=self._progress(started)
             )
             self.stdout.write(f"Bulk-inserted {added} actions.")
-            if connection.vendor in {"sqlite", "postgresql"}:
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                # as autovacuum would have by the time a live site holds this many actions: a
+                # bulk-loaded table has no visibility map, so every count (the staff console's,
+                # a day filter's) reads the heap (10M: 11 s here; a day's count 16 → 2 ms)
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM (ANALYZE)")
+            elif connection.vendor in {"sqlite", "postgresql"}:  # (VACUUM needs no transaction)
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
