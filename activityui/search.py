@@ -44,8 +44,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import BooleanField, Expression, F
-from django.db.models.expressions import Col
+from django.db.models import BooleanField, F
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.lookups import Exact
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.where import AND, WhereNode
@@ -285,8 +285,13 @@ class _Reads:
         self.pending: dict[Pins, None] = {}
 
 
-class TextMatch(Expression):
+class TextMatch(RawSQL):
     """The action (``column``, its id) matches the search ``terms``.
+
+    (A ``RawSQL`` only so that Django writes it in a WHERE clause as it is, as it does for
+    ``Exists`` and lookups: any other expression is compared with ``= 1`` on databases without
+    a boolean type, and SQLite cannot use an index for ``id IN (...) = 1``: it walked every
+    action for a rare word. Nothing of ``RawSQL`` is used but that.)
 
     Nothing is read until the query is compiled. Then, in a query whose WHERE pins a branch
     (:func:`pinned_roles`), the matches of the terms in that branch are read from the index
@@ -309,7 +314,7 @@ class TextMatch(Expression):
         sample_dense: int = 0,
         column: Any = None,
     ) -> None:
-        super().__init__()
+        super().__init__("", (), output_field=BooleanField())
         self.terms = tuple(terms)
         self.dense_hits = dense_hits
         self.branch_hits = branch_hits
@@ -353,7 +358,10 @@ class TextMatch(Expression):
                 _engine_query(vendor, self.terms),
             )
         keys = [branch_key(*pin) for pin in pins]
-        sql = f"{column_sql} IN ({_matching_ids_sql(vendor, keys=bool(keys))})"
+        # many matches: walk the actions in their order and test each against the index's ids
+        # (read once); the unary + keeps SQLite from driving the query by those ids instead
+        # (every match read by id, then sorted)
+        sql = f"+{column_sql} IN ({_matching_ids_sql(vendor, keys=bool(keys))})"
         return sql, (*column_params, _engine_query(vendor, self.terms, keys))
 
     def _word_ids(self, connection: Any) -> list[int] | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zoneinfo
 
 import pytest
@@ -342,3 +343,23 @@ def test_feed_day_filters_at_the_ends_of_the_calendar(demo, client, since, until
     client.force_login(demo["alice"])
     everything = feed_ids(client, {})
     assert feed_ids(client, {"since": since, "until": until}) == everything
+
+
+def test_a_rare_word_is_read_by_id_and_a_common_one_walks_the_time_order(corpus):
+    """Few matches: the page reads those actions by id (a list the planner drives the query
+    by); many: it walks the actions newest first and tests each (the index's ids read once).
+    Django writes the search into WHERE as it is: compared with "= 1" (SQLite has no boolean
+    type) the ids could not drive the query, and a rare word walked every action."""
+    from tests.common_fixtures import plan_of
+
+    rare = Action.objects.filter(search.match_expression("invoice", alias="default"))
+    page = rare.order_by("-timestamp", "-id")[:26]
+    assert len(page) == len(by_rule("invoice")) > 0
+    sql, _params = page.query.sql_with_params()
+    assert not re.search(r"\)\s*=\s*(1|true)\b", sql, re.I), sql
+    if connection.vendor == "sqlite":  # (PostgreSQL reads a table this small whole anyway)
+        assert "USING INTEGER PRIMARY KEY" in plan_of(page)
+        common = search.TextMatch(["invoice"], dense_hits=0, branch_hits=0)
+        walked = Action.objects.filter(common).order_by("-timestamp", "-id")[:26]
+        assert "USING INTEGER PRIMARY KEY" not in plan_of(walked)
+        assert {a.pk for a in walked} == by_rule("invoice")
