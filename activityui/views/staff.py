@@ -161,6 +161,8 @@ def staff_chart(request: HtmxHttpRequest) -> HttpResponse:
         links.append((bar, f"{list_url}?{narrowed.urlencode()}"))
     context = {
         "chart": chart,
+        "total_shown": number_format(chart.total, force_grouping=True),
+        "limit_shown": number_format(chart.count_limit, force_grouping=True),
         "bars": links,
         "time_zone": timezone.get_current_timezone_name(),
         "filter_query": _filter_query(request),
