@@ -46,6 +46,40 @@ def site_signature(request: Any = None) -> Signature | None:
     return known
 
 
+def read_marker_and_signature(request: Any, *, user: Viewer, feed: str) -> Cursor | None:
+    """The user's read marker of ``feed`` (:func:`selectors.read_marker_for`), with the site's
+    signature read in the same query and kept for the rest of the request
+    (:func:`site_signature`): a feed page needs both, one round trip fewer."""
+    from activityui.models import ReadMarker
+
+    marker = ReadMarker.objects.filter(user_id=user.pk, feed=feed).order_by("pk")
+    if (
+        not getattr(user, "is_authenticated", False)
+        or hasattr(request, _SIGNATURE_ATTR)
+        # the marker where it is read on its own: not from a replica (READ_DATABASE), which
+        # may not have the marker just moved yet, nor from another database (a router)
+        or _plain().db != marker.db
+    ):
+        return read_marker_for(user=user, feed=feed)
+    top_id = _plain().order_by("-pk").values("pk")[:1]
+    row = (
+        _plain()
+        .order_by("-timestamp", "-id")
+        .annotate(
+            _aui_top=Subquery(top_id),
+            _aui_marker_at=Subquery(marker.values("timestamp")[:1]),
+            _aui_marker_id=Subquery(marker.values("action_id")[:1]),
+        )
+        .values_list("timestamp", "id", "_aui_top", "_aui_marker_at", "_aui_marker_id")
+        .first()
+    )
+    if row is None:  # no action on the site: no signature, and the marker read on its own
+        setattr(request, _SIGNATURE_ATTR, None)
+        return read_marker_for(user=user, feed=feed)
+    setattr(request, _SIGNATURE_ATTR, (row[0], row[1], row[2]))
+    return Cursor(timestamp=row[3], id=row[4]) if row[3] is not None else None
+
+
 def _read_signature() -> Signature | None:
     top_id = _plain().order_by("-pk").values("pk")[:1]
     row = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from actstream.models import Action
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.test import RequestFactory, override_settings
@@ -90,3 +92,36 @@ def test_unread_count_remembered_counts_as_unread_count(db):
     assert got == unread_count(user=alice, feed="team", limit=20) and got >= 3
     # the cap is part of the key: capped at limit + 1
     assert unread_count_remembered(request=request, user=alice, feed="team", limit=2) == 3
+
+
+@pytest.mark.parametrize("marked", [False, True])
+def test_read_marker_and_signature_in_one_query(demo, django_assert_num_queries, marked):
+    from django.test import RequestFactory
+
+    from activityui.polls import read_marker_and_signature, site_signature
+    from activityui.readmarkers import move_read_marker
+    from activityui.selectors import read_marker_for
+
+    alice = demo["alice"]
+    if marked:
+        action = Action.objects.order_by("timestamp", "id")[5]
+        move_read_marker(user=alice, feed="team", timestamp=action.timestamp, action_id=action.pk)
+    request = RequestFactory().get("/activity/")
+    with django_assert_num_queries(1):
+        marker = read_marker_and_signature(request, user=alice, feed="team")
+        signature = site_signature(request)  # kept for the request: no second query
+    assert marker == read_marker_for(user=alice, feed="team")
+    assert (marker is not None) == marked
+    assert signature == site_signature()
+
+
+def test_read_marker_and_signature_on_an_empty_site(db):
+    from django.test import RequestFactory
+
+    from activityui.polls import read_marker_and_signature, site_signature
+    from tests.factories import UserFactory
+
+    request = RequestFactory().get("/activity/")
+    assert read_marker_and_signature(request, user=UserFactory(), feed="team") is None
+    assert site_signature(request) is None
+

@@ -937,12 +937,12 @@ def test_feed_query_count_does_not_grow_with_the_page_size(client, demo):
     small, small_entries = _page_queries(alice, 10)
     large, large_entries = _page_queries(alice, 50)
     assert small_entries >= 10 and large_entries >= 50
-    # user, read marker, scope ids, visible ids, the page, follows; then the host page's nav:
-    # permissions (1), and the site's signature, read once for the request, under which the
-    # unread actions past the page (the page alone does not reach the marker or 20 unread)
-    # and the menus (what the feed's newest MENU_WINDOW actions hold, and those people's
-    # names) are remembered (activityui.polls.remembered)
-    assert (small, large) == (8, 8)
+    # user, read marker with the site's signature (one query, polls.read_marker_and_signature),
+    # scope ids, visible ids, the page, follows; then the host page's nav: permissions (1).
+    # Under the signature the unread actions past the page (the page alone does not reach
+    # the marker or 20 unread) and the menus (what the feed's newest MENU_WINDOW actions
+    # hold, and those people's names) are remembered (activityui.polls.remembered)
+    assert (small, large) == (7, 7)
 
 
 def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
@@ -951,9 +951,9 @@ def test_feed_query_count_when_the_page_decides_the_unread_badge(client, demo):
     alice = signed_in(client, demo["alice"])
     small, _ = _page_queries(alice, 10)
     large, _ = _page_queries(alice, 50)
-    # the page reaches the read marker: the badge costs no query (the menus cost the
-    # site's signature, warm)
-    assert (small, large) == (8, 8)
+    # the page reaches the read marker: the badge costs no query (the menus' signature is
+    # read with the marker)
+    assert (small, large) == (7, 7)
 
 
 BADGE = re.compile(r'id="aui-unread-team" class="aui-badge">(\d+\+?)?<')
@@ -1001,10 +1001,10 @@ def test_following_feed_query_count_does_not_grow_with_the_page_size(client, dem
     small, _ = _page_queries(alice, 10, "/activity/following/")
     large, large_entries = _page_queries(alice, 50, "/activity/following/")
     assert large_entries >= 50
-    # user, follows (the scope), read marker, visible ids, the page, followed keys; the nav's
-    # team-feed badge (its marker), permissions (1), and the site's signature, under which
-    # the badge's count and the menus are remembered (warm)
-    assert (small, large) == (9, 9)
+    # user, follows (the scope), read marker with the site's signature, visible ids, the
+    # page, followed keys; the nav's team-feed badge (its marker), permissions (1); under
+    # the signature the badge's count and the menus are remembered (warm)
+    assert (small, large) == (8, 8)
 
 
 def test_feed_reveal_of_too_many_reloads_the_page(client, demo):

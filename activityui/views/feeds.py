@@ -29,6 +29,7 @@ from activityui.polls import (
     known_quiet,
     newer_than_cursor,
     quiet_key,
+    read_marker_and_signature,
     remember_quiet,
     site_signature,
     unread_count_remembered,
@@ -108,7 +109,11 @@ def _page(request: HtmxHttpRequest, name: str, *, seen: Cursor | None) -> HttpRe
     """The newest page: the whole page, or for htmx (the filter form) the list, with the
     clean URL of the filters pushed (the form sends its empty fields too)."""
     listing = _listing(request, name)
-    marker = seen if seen is not None else read_marker_for(user=request.user, feed=name)
+    marker = (
+        seen
+        if seen is not None
+        else read_marker_and_signature(request, user=request.user, feed=name)
+    )
     page = _read_page(listing, before=None)
     context = _list_context(request, listing, page, marker=marker, before=None)
     newest = page.actions[0] if page.actions else None

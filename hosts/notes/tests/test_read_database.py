@@ -112,3 +112,14 @@ def test_without_read_database_nothing_is_read_from_the_other_alias(client, worl
     assert response.status_code == 200
     assert touching(default, "actstream_action")
     assert replica == []
+
+
+def test_the_read_marker_is_read_on_the_default_database(client, world):
+    # a marker just moved (a POST on the default database) may not have reached a replica:
+    # the feed reads it where it is written, not with the actions' signature on the replica
+    client.force_login(world["ann"])
+    with REPLICA:
+        response, default, replica = request_on_each(client, "get", "/activity/")
+    assert response.status_code == 200
+    assert touching(default, "activityui_readmarker")
+    assert touching(replica, "activityui_readmarker") == []
