@@ -124,4 +124,3 @@ def test_read_marker_and_signature_on_an_empty_site(db):
     request = RequestFactory().get("/activity/")
     assert read_marker_and_signature(request, user=UserFactory(), feed="team") is None
     assert site_signature(request) is None
-
