@@ -300,6 +300,15 @@ class TimelineRowsNode(RowsNode):
         )
 
 
+def _rows_tag[N: RowsNode](
+    parser: template.base.Parser, token: template.base.Token, node: type[N]
+) -> N:
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
+    return node(parser.compile_filter(bits[1]))
+
+
 class StaffRowsNode(RowsNode):
     template_name = STAFF_ROW
     item_name = "entry"
@@ -313,10 +322,7 @@ def aui_staff_rows(parser: template.base.Parser, token: template.base.Token) -> 
     """``{% aui_staff_rows entries %}``: the staff console's rows (ActionEntries), each drawn
     by ``activityui/_staff_row.html`` as ``{% include %}`` would, kept whole in the row cache
     while no row template is overridden (the filters its link carries in the key)."""
-    bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
-    return StaffRowsNode(parser.compile_filter(bits[1]))
+    return _rows_tag(parser, token, StaffRowsNode)
 
 
 @register.tag("aui_timeline_rows")
@@ -325,10 +331,7 @@ def aui_timeline_rows(parser: template.base.Parser, token: template.base.Token) 
     drawn by ``activityui/_timeline_entry.html`` as ``{% include %}`` would; kept whole in the
     row cache like the feed's (the timeline's id, whether it is embedded and the viewer's
     history links in the key)."""
-    bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
-    return TimelineRowsNode(parser.compile_filter(bits[1]))
+    return _rows_tag(parser, token, TimelineRowsNode)
 
 
 @register.tag("aui_feed_rows")
@@ -338,10 +341,7 @@ def aui_feed_rows(parser: template.base.Parser, token: template.base.Token) -> F
     overridden, each row is kept whole in the row cache, its per-viewer facts ("new", the
     divider, the follow state) part of its key, so a warm row is one string; an overridden row
     template is drawn on every request around its own ``{% aui_cached_row %}`` blocks."""
-    bits = token.split_contents()
-    if len(bits) != 2:
-        raise template.TemplateSyntaxError(f"{bits[0]} takes the rows to draw")
-    return FeedRowsNode(parser.compile_filter(bits[1]))
+    return _rows_tag(parser, token, FeedRowsNode)
 
 
 # --- feed ---
