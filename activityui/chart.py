@@ -116,7 +116,8 @@ def _newest_counts(
     newest = within.values_list("timestamp", flat=True)[: COUNT_LIMIT + 1]
     if connections[queryset.db].vendor == "postgresql":
         # the planner prices a LIMITed walk of a year at millions of rows and compiles it
-        # with JIT first (~0.1 s): not for a read that stops after COUNT_LIMIT rows
+        # with JIT first (~0.1 s): not for a read that stops after COUNT_LIMIT rows (inside a
+        # caller's transaction the setting holds until that transaction ends)
         with transaction.atomic(using=queryset.db):
             with connections[queryset.db].cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")

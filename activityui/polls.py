@@ -61,12 +61,9 @@ def read_marker_and_signature(request: Any, *, user: Viewer, feed: str) -> Curso
         or _plain().db != marker.db
     ):
         return read_marker_for(user=user, feed=feed)
-    top_id = _plain().order_by("-pk").values("pk")[:1]
     row = (
-        _plain()
-        .order_by("-timestamp", "-id")
+        _signature_query()
         .annotate(
-            _aui_top=Subquery(top_id),
             _aui_marker_at=Subquery(marker.values("timestamp")[:1]),
             _aui_marker_id=Subquery(marker.values("action_id")[:1]),
         )
@@ -80,15 +77,14 @@ def read_marker_and_signature(request: Any, *, user: Viewer, feed: str) -> Curso
     return Cursor(timestamp=row[3], id=row[4]) if row[3] is not None else None
 
 
-def _read_signature() -> Signature | None:
+def _signature_query() -> Any:
+    """The newest action (by timestamp, id) with the highest id on the site as ``_aui_top``."""
     top_id = _plain().order_by("-pk").values("pk")[:1]
-    row = (
-        _plain()
-        .order_by("-timestamp", "-id")
-        .annotate(_aui_top=Subquery(top_id))
-        .values_list("timestamp", "id", "_aui_top")
-        .first()
-    )
+    return _plain().order_by("-timestamp", "-id").annotate(_aui_top=Subquery(top_id))
+
+
+def _read_signature() -> Signature | None:
+    row = _signature_query().values_list("timestamp", "id", "_aui_top").first()
     return (row[0], row[1], row[2]) if row else None
 
 

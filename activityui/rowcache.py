@@ -299,14 +299,23 @@ def block_name(template_name: str, extra: list[Any]) -> str:
 
 
 def prefetch_rows(
-    request: Any, items: Iterable[Any], *, template: str = "", extra: list[Any] | None = None
+    request: Any,
+    items: Iterable[Any],
+    *,
+    template: str = "",
+    extra: list[Any] | None = None,
+    whole: str = "",
 ) -> None:
     """Read the cached HTML of ``items`` in one round trip: FeedItems or TimelineEntries as
-    activityui's row templates key them, or items drawn by ``template`` with ``extra`` values."""
+    activityui's row templates key them, or items drawn by ``template`` with ``extra`` values.
+    ``whole``: the block a row tag keys a whole row by (``timeline_row_block``,
+    ``staff_row_block``), read instead while no row template is overridden."""
     store = row_store(request)
     if store is None:
         return
     store.batch = request is not None
+    if whole and own_row_templates():
+        template, extra = whole, None
     if template:
         named = [store.key(item, block_name(template, extra or [])) for item in items]
         store.prefetch([key for key in named if key])
@@ -315,9 +324,9 @@ def prefetch_rows(
 
     keys: list[str | None] = []
     later: list[str | None] = []
-    whole = own_row_templates()
+    feed_rows_whole = own_row_templates()
     for item in items:
-        if whole and isinstance(item, FeedItem):  # {% aui_feed_rows %}: the row whole
+        if feed_rows_whole and isinstance(item, FeedItem):  # {% aui_feed_rows %}: the row whole
             keys.append(store.key(item, feed_row_block(item)))
             parts = later
         else:

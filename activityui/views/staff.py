@@ -22,7 +22,7 @@ from activityui.filters import StaffActionFilterSet
 from activityui.keyset import page_of
 from activityui.presenters import present
 from activityui.recording import record
-from activityui.rowcache import STAFF_ROW, own_row_templates, prefetch_rows, staff_row_block
+from activityui.rowcache import STAFF_ROW, prefetch_rows, staff_row_block
 from activityui.selectors import action_list_for_staff, count_up_to, existing_now
 from activityui.views.common import (
     BadParameter,
@@ -78,10 +78,13 @@ def staff(request: HtmxHttpRequest) -> HttpResponse:
     query = filter_query(request, leave_out=PAGE_PARAMS)
     list_url = reverse("activityui:staff")
     entries = present(page.actions)
-    if own_row_templates():  # the rows drawn whole ({% aui_staff_rows %})
-        prefetch_rows(request, entries, template=staff_row_block(query.urlencode()))
-    else:
-        prefetch_rows(request, entries, template=STAFF_ROW, extra=[query.urlencode()])
+    prefetch_rows(  # the rows whole ({% aui_staff_rows %}), else their cached blocks
+        request,
+        entries,
+        template=STAFF_ROW,
+        extra=[query.urlencode()],
+        whole=staff_row_block(query.urlencode()),
+    )
     older = query.copy()
     if page.next_cursor:
         older["before"] = page.next_cursor

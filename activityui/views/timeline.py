@@ -21,7 +21,7 @@ from activityui.keyset import page_of
 from activityui.links import timeline_url
 from activityui.menus import MENU_WINDOW
 from activityui.presenters import present_timeline, subject_label
-from activityui.rowcache import own_row_templates, prefetch_rows, timeline_row_block
+from activityui.rowcache import prefetch_rows, timeline_row_block
 from activityui.selectors import no_actions, object_stream, stream_page
 from activityui.timelines import DEFAULT_ID, timeline_id
 from activityui.views.common import (
@@ -130,10 +130,7 @@ def object_timeline(request: HtmxHttpRequest, key: str, object_id: str) -> HttpR
     history = history_links(request, subject)
     embedded = _embedded(request)
     # the cached rows of the page in one read: whole rows, keyed by the facts they draw
-    if own_row_templates():
-        prefetch_rows(request, entries, template=timeline_row_block(tid, history, embedded))
-    else:
-        prefetch_rows(request, entries)
+    prefetch_rows(request, entries, whole=timeline_row_block(tid, history, embedded))
     context = {
         "history": history,
         "history_notice": getattr(request, "activityui_notice", ""),  # after a restore
